@@ -1,0 +1,3 @@
+from callcue.cli import main
+
+raise SystemExit(main())
