@@ -83,6 +83,17 @@ class Word:
 
 
 @dataclass
+class TextSegment:
+    """Input, not output: one finished line of words from a transcript or the recognizer."""
+
+    who: str
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
 class Utterance(Event):
     type: ClassVar[str] = "utterance"
     who: str

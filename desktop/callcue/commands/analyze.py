@@ -1,0 +1,53 @@
+"""`callcue analyze CALL`: run the engine on a recording and print its events."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="analyse a recorded call (WAV, FLAC, OGG)",
+                       description="Run the call engine on a recording: speech, talk-over, silences, "
+                                   "the customer's frustration and the cues, on the audio's own clock.")
+    p.add_argument("call", help="the recording: stereo (left agent, right customer) or mono")
+    p.add_argument("--transcript", metavar="F", help="WebVTT, SRT or Vosk JSON transcript of the call")
+    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
+    p.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
+    p.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    p.add_argument("--channels", metavar="L,R", help="who is on the left and right channel "
+                                                     "(default agent,customer)")
+    p.set_defaults(run=run)
+
+
+def analyze_file(path: str, transcript: str | None = None, playbook: str | None = None,
+                 profile: str | None = None, channels: str | None = None) -> list:
+    from callcue.audio.recording import parse_channel_order, read_recording
+    from callcue.engine.events import sort_stream
+    from callcue.engine.pipeline import Engine
+    from callcue.engine.playbook import load_playbook
+    from callcue.engine.replay import replay
+    from callcue.speech.transcript import read_transcript
+
+    pb = load_playbook(playbook, profile)
+    segments = read_transcript(transcript) if transcript else None
+    rec = read_recording(path, parse_channel_order(channels))
+    note = None if segments else "no transcript: words-based signals (sentiment, phrases, commitments) are absent"
+    engine = Engine(pb, channels=tuple(rec.channels), words="file" if segments else None)
+    engine.start(duration_s=rec.duration_s, note=note)
+    for _ in replay(engine, rec.channels, segments):
+        pass
+    return sort_stream(engine.events)
+
+
+def run(args: argparse.Namespace) -> int:
+    events = analyze_file(args.call, args.transcript, args.playbook, args.profile, args.channels)
+    out = sys.stdout
+    if args.json:
+        for ev in events:
+            out.write(ev.to_json() + "\n")
+    else:
+        from callcue.report.timeline import render_timeline
+
+        out.write(render_timeline(events))
+    return 0

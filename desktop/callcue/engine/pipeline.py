@@ -1,0 +1,366 @@
+"""The engine: feed it audio and words on the sample clock, it returns events.
+
+It is a plain object with no threads and no wall clock, so a recording
+replayed at any speed gives exactly the events the live call gave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from callcue.engine.activity import FRAME, FRAME_S, RATE, ChannelActivity, Segment, frame_db
+from callcue.engine.conversation import Conversation
+from callcue.engine.cues import CueBoard
+from callcue.engine.events import (
+    CallStart,
+    Event,
+    Frustration,
+    Partial,
+    Speech,
+    Status,
+    TextSegment,
+    Utterance,
+)
+from callcue.engine.frustration import FrustrationLevel, utterance_score
+from callcue.engine.language import Lexicons, TextAnalyzer, TextSignals, default_lexicons
+from callcue.engine.playbook import Playbook
+from callcue.engine.prosody import Baseline, measure
+from callcue.engine.summary import Commitment, build_summary, commitment_due
+
+BUFFER_S = 180.0  # audio kept per channel for measuring the voice of an utterance
+
+
+class _Audio:
+    """The recent audio of one channel, addressed by absolute sample index."""
+
+    def __init__(self) -> None:
+        self.chunks: deque[tuple[int, np.ndarray]] = deque()
+        self.end = 0
+
+    def append(self, pcm: np.ndarray) -> None:
+        self.chunks.append((self.end, pcm))
+        self.end += len(pcm)
+        while self.chunks and self.chunks[0][0] + len(self.chunks[0][1]) < self.end - BUFFER_S * RATE:
+            self.chunks.popleft()
+
+    def slice(self, a: int, b: int) -> np.ndarray:
+        parts = [pcm[max(0, a - s): max(0, b - s)] for s, pcm in self.chunks if s < b and s + len(pcm) > a]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int16)
+
+
+@dataclass
+class _Hold:
+    kind: str  # "short" or "long"
+    at: float
+
+
+@dataclass
+class Engine:
+    playbook: Playbook
+    channels: Sequence[str] = ("agent", "customer")
+    words: str | None = None  # where words come from: "file", "vosk" or None (voice only)
+    lexicons: Lexicons | None = None
+    model: str | None = None
+    events: list[Event] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.channels = tuple(self.channels)
+        act, conv = self.playbook.section("activity"), self.playbook.section("conversation")
+        self.activity = {
+            c: ChannelActivity(c, act["vad_mode"], act["onset_frames"], act["hangover_s"], act["gate_db"])
+            for c in self.channels
+        }
+        self.conversation = Conversation(self.channels, overlap_min_s=conv["overlap_min_s"],
+                                         backchannel_max_s=conv["backchannel_max_s"],
+                                         silence_s=conv["silence_s"])
+        fr = self.playbook.section("frustration")
+        self.frustration = FrustrationLevel(alpha=fr["alpha"], trend_step=fr["trend_step"])
+        self.board = CueBoard(self.playbook)
+        self.text = TextAnalyzer(self.lexicons or default_lexicons())
+        self.baselines: dict[str, Baseline] = {}
+        self.audio = {c: _Audio() for c in self.channels}
+        self._pending_pcm = {c: np.zeros(0, np.int16) for c in self.channels}
+        self._frames: dict[str, deque[np.ndarray]] = {c: deque() for c in self.channels}
+        self.k = 0  # frames processed on every channel
+        self._results: list[tuple[str, TextSegment]] = []
+        self.utterances: list[Utterance] = []
+        self.commitments: list[Commitment] = []
+        self.empathy_at: list[float] = []
+        self.hold: _Hold | None = None
+        self._silence_cued = False
+        self._mono_cued = False
+        self._started = False
+        self._finished = False
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
+    def now(self) -> float:
+        return round(self.k * FRAME_S, 3)
+
+    def start(self, duration_s: float | None = None, note: str | None = None) -> list[Event]:
+        self._started = True
+        transcript = self.words
+        return self._emit([CallStart(duration_s=None if duration_s is None else round(duration_s, 3),
+                                     channels=list(self.channels), model=self.model, transcript=transcript,
+                                     words=self.words is not None, note=note)])
+
+    def _emit(self, events: list[Event]) -> list[Event]:
+        self.events.extend(events)
+        return events
+
+    # ---- audio -------------------------------------------------------------------------------
+
+    def feed(self, channel: str, pcm: np.ndarray) -> list[Event]:
+        """Append 16 kHz int16 audio to one channel; returns what became known."""
+        if channel not in self.audio:
+            raise ValueError(f"unknown channel {channel!r}; this engine has {self.channels}")
+        out = [] if self._started else self.start()
+        pcm = np.asarray(pcm, dtype=np.int16)
+        self.audio[channel].append(pcm)
+        buf = np.concatenate([self._pending_pcm[channel], pcm]) if len(self._pending_pcm[channel]) else pcm
+        n = len(buf) // FRAME
+        for i in range(n):
+            self._frames[channel].append(buf[i * FRAME:(i + 1) * FRAME])
+        self._pending_pcm[channel] = buf[n * FRAME:]
+        while all(self._frames[c] for c in self.channels):
+            out += self._step({c: self._frames[c].popleft() for c in self.channels})
+        return out
+
+    def _step(self, frames: dict[str, np.ndarray]) -> list[Event]:
+        out: list[Event] = []
+        k = self.k
+        levels = {c: frame_db(f) for c, f in frames.items()}
+        loudest = max(levels.values())
+        bleed = float(self.playbook.section("activity")["bleed_db"])
+        for c, f in frames.items():
+            act = self.activity[c]
+            voiced = act.is_voice(f, levels[c]) and levels[c] >= loudest - bleed
+            opened, closed = act.step(k, voiced)
+            if closed is not None:
+                out += self._closed(closed)
+            if opened is not None:
+                out += self.conversation.opened(opened)
+                if self.hold is not None and opened.start > self.hold.at:
+                    self.hold = None
+                    self.conversation.hold_announced = False
+                self._silence_cued = False
+        self.k += 1
+        now = self.now
+        for ev in self.conversation.advance():
+            out.append(ev)
+            if ev.by == "agent":
+                out += self.board.offer("let-them-finish", now, f"You started at {ev.at:.1f}s while the "
+                                        "customer was speaking.", {"at": ev.at, "overlap_s": ev.overlap_s})
+        out += self._check_silence(now)
+        out += self._check_talk(now)
+        out += self._release_results()
+        out += self.board.tick(now)
+        return self._emit(out)
+
+    def _closed(self, seg: Segment) -> list[Event]:
+        self.conversation.closed(seg)
+        out: list[Event] = [Speech(who=seg.who, start=round(seg.start, 3), end=round(seg.end, 3))]
+        if self.words is None and seg.duration >= 0.3:
+            out += self._utterance(TextSegment(who=seg.who, start=seg.start, end=seg.end, text=""), seg.who)
+        return out
+
+    # ---- words -------------------------------------------------------------------------------
+
+    def add_result(self, channel: str, segment: TextSegment) -> list[Event]:
+        """A finished line of words (recognizer final or transcript cue) heard on `channel`."""
+        self._results.append((channel, segment))
+        return self._emit(self._release_results())
+
+    def add_partial(self, channel: str, text: str) -> list[Event]:
+        who = channel if channel != "mixed" else "mixed"
+        return self._emit([Partial(who=who, at=self.now, text=text)]) if text else []
+
+    def _release_results(self) -> list[Event]:
+        """Results wait until the audio under them has arrived, so their voice can be measured."""
+        out: list[Event] = []
+        ready = [(c, s) for c, s in self._results if s.end <= self.now + 1e-6]
+        if ready:
+            self._results = [(c, s) for c, s in self._results if s.end > self.now + 1e-6]
+            for channel, seg in ready:
+                out += self._utterance(seg, channel)
+        return out
+
+    def _utterance(self, seg: TextSegment, channel: str) -> list[Event]:
+        who = seg.who
+        audio = self.audio[channel].slice(int(seg.start * RATE), int(seg.end * RATE))
+        words = seg.words
+        sig: TextSignals | None = self.text.analyze(seg.text) if seg.text.strip() else None
+        n_words = len(sig.tokens) - sum(t in "?!" for t in sig.tokens) if sig else 0
+        speech_s = seg.end - seg.start
+        feats = measure(audio, n_words, speech_s)
+        base = self.baselines.setdefault(who, Baseline())
+        change = base.compare(feats)
+        base.add(feats)
+        wpm = round(60.0 * n_words / speech_s, 1) if n_words and speech_s > 0 else None
+        frustration, why = (None, [])
+        if who == "customer":
+            frustration, why = utterance_score(sig, change, self.playbook.section("frustration")["voice_weight"])
+        utt = Utterance(who=who, start=round(seg.start, 3), end=round(seg.end, 3), text=seg.text, words=words,
+                        sentiment=round(sig.sentiment, 3) if sig else 0.0, frustration=frustration, wpm=wpm,
+                        signals=why if who == "customer" else self._agent_signals(sig))
+        self.utterances.append(utt)
+        out: list[Event] = [utt]
+        if who == "customer" and frustration is not None:
+            level, trend = self.frustration.update(utt.end, frustration)
+            out.append(Frustration(at=utt.end, level=level, trend=trend))
+            out += self._customer_cues(utt, sig, level)
+        elif who == "agent":
+            out += self._agent_cues(utt, sig)
+        return out
+
+    @staticmethod
+    def _agent_signals(sig: TextSignals | None) -> list[str]:
+        if sig is None:
+            return []
+        kinds = ("empathy", "hold", "hold_long", "jargon", "idioms", "commitment")
+        return [f"{h.kind}: {h.phrase}" for h in sig.hits if h.kind in kinds]
+
+    # ---- cue rules ---------------------------------------------------------------------------
+
+    def _customer_cues(self, utt: Utterance, sig: TextSignals | None, level: float) -> list[Event]:
+        now = max(self.now, utt.end)
+        out: list[Event] = []
+        quote = {"utterance": utt.text, "at": utt.start}
+        if sig is not None:
+            for kind, cue_id in (("escalation", "escalation-request"), ("repeat_contact", "repeat-contact"),
+                                 ("negotiation", "negotiate")):
+                hits = sig.kinds(kind)
+                if hits:
+                    said = ", ".join(sorted({_said(sig, h) for h in hits}))
+                    out += self.board.offer(cue_id, now, f'They said "{said}".', {**quote, "phrases": said})
+        spec = self.playbook.cue("acknowledge-frustration")
+        window = float(spec["ack_window_s"])
+        acked = any(utt.end - window <= t <= now for t in self.empathy_at)
+        if not acked and (level >= spec["level"] or (utt.frustration or 0) >= spec["utterance"]):
+            reasons = "; ".join(utt.signals) or "their voice and words"
+            out += self.board.offer("acknowledge-frustration", now,
+                                    f"Frustration {level:.2f} ({reasons}).",
+                                    {**quote, "level": level, "score": utt.frustration, "signals": utt.signals})
+        return out
+
+    def _agent_cues(self, utt: Utterance, sig: TextSignals | None) -> list[Event]:
+        now = max(self.now, utt.end)
+        out: list[Event] = []
+        if sig is None:
+            return out
+        quote = {"utterance": utt.text, "at": utt.start}
+        if sig.has("empathy"):
+            self.empathy_at.append(utt.end)
+        if sig.has("hold_long") or sig.has("hold"):
+            self.hold = _Hold("long" if sig.has("hold_long") else "short", utt.end)
+            self.conversation.hold_announced = True
+        for h in sig.kinds("commitment"):
+            sentence = _sentence_around(utt.text, _said(sig, h))
+            self.commitments.append(Commitment(at=utt.start, text=sentence, due=commitment_due(sentence)))
+        if sig.has("commitment"):
+            promised = "; ".join(c.text for c in self.commitments if c.at == utt.start)
+            out += self.board.offer("note-commitment", now, f'You promised: "{promised}".', {**quote})
+        jargon = sorted({_said(sig, h) for h in sig.kinds("jargon")})
+        if len(jargon) >= self.playbook.cue("plain-words")["terms"]:
+            out += self.board.offer("plain-words", now, f"You said: {', '.join(jargon)}.",
+                                    {**quote, "terms": jargon})
+        idioms = sorted({_said(sig, h) for h in sig.kinds("idioms")})
+        if len(idioms) >= self.playbook.cue("avoid-idioms")["terms"]:
+            out += self.board.offer("avoid-idioms", now, f"You said: {', '.join(idioms)}.",
+                                    {**quote, "idioms": idioms})
+        slow = self.playbook.cue("slow-down")
+        n_words = len([t for t in sig.tokens if t not in "?!"])
+        if utt.wpm is not None and n_words >= slow["min_words"] and utt.wpm >= slow["wpm"]:
+            out += self.board.offer("slow-down", now, f"{utt.wpm:.0f} words a minute.", {**quote, "wpm": utt.wpm})
+        return out
+
+    def _check_silence(self, now: float) -> list[Event]:
+        quiet = self.conversation.silence_so_far(now)
+        if self._silence_cued or quiet <= 0 or not self.conversation.anyone_spoke:
+            return []  # a line that has not started yet is not dead air
+        spec = self.playbook.cue("check-in-silence")
+        after = float(spec["after_s"])
+        if self.hold is not None:
+            after = float(spec["after_long_hold_s"] if self.hold.kind == "long" else spec["after_hold_s"])
+        if quiet < after:
+            return []
+        self._silence_cued = True
+        start = self.conversation.last_end
+        held = f' after "{self.hold.kind} hold" announced' if self.hold else ""
+        return self.board.offer("check-in-silence", now, f"Silent for {quiet:.0f}s{held}.",
+                                {"since": round(start, 3), "silent_s": round(quiet, 3),
+                                 "hold": self.hold.kind if self.hold else None})
+
+    def _check_talk(self, now: float) -> list[Event]:
+        spec = self.playbook.cue("let-customer-talk")
+        mono = self.conversation.monologue_s()
+        if mono <= 0:
+            self._mono_cued = False
+        if not self._mono_cued and mono >= spec["monologue_s"]:
+            self._mono_cued = True
+            return self.board.offer("let-customer-talk", now, f"You have talked for {mono:.0f}s without a reply.",
+                                    {"monologue_s": round(mono, 3)})
+        if now >= spec["ratio_after_s"] and self.k % round(1.0 / FRAME_S) == 0:
+            window = self.playbook.section("conversation")["ratio_window_s"]
+            ratio = self.conversation.window_ratio(now, window)
+            if ratio is not None and ratio >= spec["ratio"]:
+                return self.board.offer("let-customer-talk", now,
+                                        f"You did {100 * ratio:.0f}% of the talking in the last "
+                                        f"{window / 60:.0f} minutes.", {"ratio": round(ratio, 3)})
+        return []
+
+    # ---- controls and the end ----------------------------------------------------------------
+
+    def act(self, action: str) -> list[Event]:
+        return self._emit(self.board.act(action, self.now))
+
+    def status(self, kind: str, message: str, who: str | None = None) -> list[Event]:
+        return self._emit([Status(at=self.now, kind=kind, message=message, who=who)])
+
+    def finish(self) -> list[Event]:
+        """The call is over: flush what is pending and add the summary."""
+        if self._finished:
+            return []
+        self._finished = True
+        out: list[Event] = [] if self._started else self.start()
+        for c in self.channels:  # the last partial frame, padded, so no audio is ignored
+            rest = self._pending_pcm[c]
+            if len(rest):
+                self._frames[c].append(np.concatenate([rest, np.zeros(FRAME - len(rest), np.int16)]))
+                self._pending_pcm[c] = np.zeros(0, np.int16)
+        while any(self._frames[c] for c in self.channels):
+            frames = {c: self._frames[c].popleft() if self._frames[c] else np.zeros(FRAME, np.int16)
+                      for c in self.channels}
+            out += self._step(frames)
+        tail: list[Event] = []
+        for c in self.channels:
+            seg = self.activity[c].close()
+            if seg is not None:
+                tail += self._closed(seg)
+        end = self.now
+        for channel, seg in sorted(self._results, key=lambda r: r[1].end):
+            tail += self._utterance(seg, channel)
+        self._results = []
+        tail += self.conversation.finish(end)
+        self._emit(tail)
+        summary = build_summary(self, end)
+        return out + tail + self._emit([summary])
+
+
+def _said(sig: TextSignals, hit) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(sig.tokens[hit.start:hit.end])
+
+
+def _sentence_around(text: str, phrase: str) -> str:
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if phrase.split()[-1] in sentence.lower():
+            return sentence.strip()
+    return text.strip()
