@@ -284,7 +284,7 @@ def _captured_stderr() -> Iterator[list[str]]:
 def _kaldi_reason(lines: list[str]) -> str:
     for line in lines:
         if "ERROR" in line:
-            reason = re.sub(r"^ERROR\s*(\([^)]*\))?\s*:?\s*", "", line.strip())
+            reason = re.sub(r"^ERROR\s*(\(.*?\.(?:cc|h):\d+\))?\s*:?\s*", "", line.strip())
             return reason[:200]
     return ""
 
@@ -379,8 +379,10 @@ def verify(target: ModelRef | str | os.PathLike[str] | None = None) -> VerifyRep
 
     if isinstance(target, ModelRef):
         ref = target
+    elif target is not None:
+        ref = _resolve_explicit(str(target), "model")
     else:
-        ref = require_model(str(target) if target is not None else None)
+        ref = require_model()
     t0 = time.perf_counter()
     model = load_model(ref)
     t1 = time.perf_counter()
