@@ -46,6 +46,9 @@ _TENS = {
     "sixty": "6", "seventy": "7", "eighty": "8", "ninety": "9",
 }
 _REPEAT = {"double": 2, "triple": 3}
+# What a recognizer may write for a digit read out in a row of digits ("four five to one");
+# taken as digits only between two spoken digits, so "one to five days" stays a range.
+_HOMOPHONES = {"to": "2", "too": "2", "for": "4", "won": "1", "ate": "8"}
 # Hesitations a caller says in the middle of reading out a number.
 _FILLERS = {"uh", "um", "umm", "er", "erm", "ah", "hmm"}
 
@@ -177,6 +180,13 @@ def _items(tokens: list[_Token]) -> list[_Item]:
                 if j is not None and tokens[j].text.lower() in _UNITS:
                     digit = _UNITS[tokens[j].text.lower()]
                     item = _Item(digit * _REPEAT[low], tok.start, tokens[j].end, i, j, False)
+            elif (
+                low in _HOMOPHONES
+                and items and items[-1].last == i - 2 and not items[-1].numeric
+                and tokens[i - 1].kind == "space" and tokens[items[-1].last].text.lower() in _UNITS
+                and (j := _next_word(tokens, i)) is not None and tokens[j].text.lower() in _UNITS
+            ):
+                item = _Item(_HOMOPHONES[low], tok.start, tok.end, i, i, False)
             elif low == "hundred" and items and items[-1].last == i - 2 and len(items[-1].digits) == 1:
                 # "eight hundred" in a phone number; only right after a single digit
                 item = _Item("00", tok.start, tok.end, i, i, False)
@@ -186,6 +196,19 @@ def _items(tokens: list[_Token]) -> list[_Item]:
         else:
             i += 1
     return items
+
+
+def _with_homophone(tokens: list[_Token], run: list[_Item]) -> list[_Item] | None:
+    """The run with a "for" or "to" just before it taken as a digit: the recognizer's spelling
+    of a digit ("for five two one eight eight three"). None when there is no such word."""
+    first = run[0]
+    i = first.first
+    if first.numeric or i < 2 or tokens[i - 1].kind != "space":
+        return None
+    word = tokens[i - 2].text.lower()
+    if tokens[i - 2].kind != "word" or word not in _HOMOPHONES:
+        return None
+    return [_Item(_HOMOPHONES[word], tokens[i - 2].start, tokens[i - 2].end, i - 2, i - 2, False), *run]
 
 
 def _joinable(tokens: list[_Token], a: _Item, b: _Item) -> bool:
@@ -243,6 +266,20 @@ def _classify(digits: str, raw: str, context: str | None) -> str | None:
     return None
 
 
+def _run_span(masked: str, tokens: list[_Token], run: list[_Item]) -> Span | None:
+    start, end = run[0].start, run[-1].end
+    # A leading "+" or "(" belongs to a phone number: "+44 20 7946 0958", "(555) 123-4567".
+    first = run[0].first
+    while first > 0 and tokens[first - 1].text in "+(" and tokens[first - 1].kind == "other":
+        first -= 1
+        start = tokens[first].start
+    if run[-1].last + 1 < len(tokens) and tokens[run[-1].last + 1].text == ")" and "(" in masked[start:end]:
+        end = tokens[run[-1].last + 1].end
+    digits = "".join(item.digits for item in run)
+    tag = _classify(digits, masked[start:end].strip("()"), _context(masked, start))
+    return Span(start, end, tag) if tag else None
+
+
 def find_spans(text: str) -> list[Span]:
     """Where the identifiers are in `text`, in order, without overlaps."""
     spans = [Span(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(text)]
@@ -259,18 +296,13 @@ def find_spans(text: str) -> list[Span]:
         else:
             runs.append([item])
     for run in runs:
-        start, end = run[0].start, run[-1].end
-        # A leading "+" or "(" belongs to a phone number: "+44 20 7946 0958", "(555) 123-4567".
-        first = run[0].first
-        while first > 0 and tokens[first - 1].text in "+(" and tokens[first - 1].kind == "other":
-            first -= 1
-            start = tokens[first].start
-        if run[-1].last + 1 < len(tokens) and tokens[run[-1].last + 1].text == ")" and "(" in masked[start:end]:
-            end = tokens[run[-1].last + 1].end
-        digits = "".join(item.digits for item in run)
-        tag = _classify(digits, masked[start:end].strip("()"), _context(masked, start))
-        if tag:
-            spans.append(Span(start, end, tag))
+        span = _run_span(masked, tokens, run)
+        if span is None and sum(len(item.digits) for item in run) >= 5:
+            # Only when it decides the matter, so "... one two for the refund" keeps its "for".
+            longer = _with_homophone(tokens, run)
+            span = _run_span(masked, tokens, longer) if longer else None
+        if span:
+            spans.append(span)
     return sorted(spans, key=lambda s: s.start)
 
 
