@@ -104,6 +104,7 @@ class Utterance(Event):
     sentiment: float = 0.0
     frustration: float | None = None  # customers only: the agent's feelings are never inferred
     wpm: float | None = None
+    syllables_per_s: float | None = None
     signals: list[str] = field(default_factory=list)  # why: lexicon hits and voice changes
 
 

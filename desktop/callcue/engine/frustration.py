@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from callcue.engine.language import Hit, TextSignals
 from callcue.engine.prosody import VoiceChange
 
-PRIOR = 0.3  # what we assume before anything is known: most callers are not frustrated
+PRIOR = 0.3  # the level before anything is known: most callers are not frustrated
+FLOOR = 0.15  # the score of a line with no sign of frustration at all
 
 
 def distinct(hits: list[Hit]) -> list[Hit]:
@@ -23,8 +24,8 @@ def distinct(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def words_score(sig: TextSignals) -> tuple[float, list[str]]:
-    """0..1 from the words alone, with the reasons."""
+def words_evidence(sig: TextSignals) -> tuple[float, list[str]]:
+    """0..1: how strongly the words alone say "frustrated", with the reasons."""
     why: list[str] = []
     frus = distinct(sig.kinds("frustration"))
     escal = sig.has("escalation")
@@ -35,8 +36,8 @@ def words_score(sig: TextSignals) -> tuple[float, list[str]]:
     # Positive words only calm the estimate when nothing else in the line is upset:
     # "oh great, fantastic" after a third outage is not a happy customer.
     pos = 0.0 if (frus or escal or sarcasm or shouting) else max(0.0, sig.sentiment)
-    score = 0.25 + 0.3 * neg + 0.15 * min(len(frus), 3) + 0.2 * escal + 0.1 * repeat + 0.15 * sarcasm
-    score += 0.1 * shouting - 0.3 * pos
+    ev = 0.35 * neg + 0.3 * min(len(frus), 3) + 0.3 * escal + 0.15 * repeat + 0.2 * sarcasm + 0.15 * shouting
+    ev -= 0.3 * pos
     if frus:
         why.append("said: " + ", ".join(f'"{h.phrase}"' for h in frus[:3]))
     if escal:
@@ -49,34 +50,38 @@ def words_score(sig: TextSignals) -> tuple[float, list[str]]:
         why.append("capitals or exclamations")
     if neg >= 0.3:
         why.append(f"negative words ({sig.sentiment:+.2f})")
-    return min(1.0, max(0.0, score)), why
+    return min(1.0, max(-0.3, ev)), why
 
 
-def voice_score(change: VoiceChange) -> float | None:
+def voice_evidence(change: VoiceChange) -> float:
+    """0..1 from a voice raised above the speaker's own calm; a calmer voice counts slightly against."""
     if change.arousal is None:
-        return None
-    return min(1.0, max(0.0, PRIOR + 1.2 * (change.arousal - 0.5)))
+        return 0.0
+    if change.arousal >= 0.55:
+        return min(1.0, 1.6 * (change.arousal - 0.55))
+    return max(-0.3, change.arousal - 0.5)
 
 
 def utterance_score(sig: TextSignals | None, change: VoiceChange, voice_weight: float) -> tuple[float, list[str]]:
-    """Words and voice together; either may be missing."""
-    w, why = words_score(sig) if sig is not None and sig.tokens else (None, [])
-    v = voice_score(change)
+    """Words and voice together; either may be missing, and either alone can be enough.
+
+    The two are combined like independent pieces of evidence (a noisy OR), so an
+    angry voice saying polite words, or a calm voice saying "I am fed up", both count.
+    """
+    w, why = words_evidence(sig) if sig is not None and sig.tokens else (0.0, [])
+    v = voice_weight / 0.4 * voice_evidence(change)  # voice_weight 0.4 is the neutral setting
     why = why + [f"voice {d}" for d in change.describe() if not d.startswith("pace -")]
-    if w is None and v is None:
-        return PRIOR, why
-    if w is None:
-        return round(v, 3), why  # type: ignore[arg-type]
-    if v is None:
-        return round(w, 3), why
-    return round((1.0 - voice_weight) * w + voice_weight * v, 3), why
+    combined = 1.0 - (1.0 - max(0.0, w)) * (1.0 - max(0.0, min(1.0, v)))
+    combined += min(0.0, w) + min(0.0, v)  # calm words and a calm voice lower the estimate
+    return round(min(1.0, max(0.0, FLOOR + (1.0 - FLOOR) * combined)), 3), why
 
 
 @dataclass
 class FrustrationLevel:
     """The level smoothed over the call, and its trend."""
 
-    alpha: float = 0.5
+    alpha: float = 0.6  # weight of a new score that is higher than the level ...
+    alpha_down: float = 0.3  # ... and of one that is lower: frustration builds fast and fades slowly
     trend_step: float = 0.06
     level: float | None = None
     history: list[tuple[float, float]] = field(default_factory=list)  # (time, level)
@@ -84,7 +89,8 @@ class FrustrationLevel:
 
     def update(self, at: float, score: float) -> tuple[float, str]:
         prev = self.level
-        self.level = score if prev is None else prev + self.alpha * (score - prev)
+        a = self.alpha if prev is None or score >= prev else self.alpha_down
+        self.level = score if prev is None else prev + a * (score - prev)
         base = self.history[-2][1] if len(self.history) >= 2 else (prev if prev is not None else PRIOR)
         delta = self.level - base
         trend = "rising" if delta > self.trend_step else "falling" if delta < -self.trend_step else "steady"

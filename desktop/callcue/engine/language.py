@@ -78,9 +78,20 @@ def tokens_of(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
+def syllables(tokens: list[str]) -> int:
+    """Syllables of the words (NLTK's sonority-based splitter, which needs no data download)."""
+    from nltk.tokenize import SyllableTokenizer
+
+    st = _tokenizer(SyllableTokenizer)
+    return sum(len(st.tokenize(t)) for t in tokens if t not in "?!" and not t.isdigit()) + sum(
+        2 * len(t) for t in tokens if t.isdigit())
+
+
+@lru_cache(maxsize=2)
 def _tokenizer(cls):  # type: ignore[no-untyped-def]
-    return cls(preserve_case=False, reduce_len=True)
+    if cls.__name__ == "TweetTokenizer":
+        return cls(preserve_case=False, reduce_len=True)
+    return cls()
 
 
 def _parse_phrase(line: str, path: Path, n: int) -> Phrase:

@@ -26,8 +26,15 @@ from callcue.engine.events import (
     TextSegment,
     Utterance,
 )
-from callcue.engine.frustration import FrustrationLevel, utterance_score
-from callcue.engine.language import Lexicons, TextAnalyzer, TextSignals, default_lexicons
+from callcue.engine.frustration import FrustrationLevel, distinct, utterance_score
+from callcue.engine.language import (
+    Lexicons,
+    TextAnalyzer,
+    TextSignals,
+    default_lexicons,
+    syllables,
+    tokens_of,
+)
 from callcue.engine.playbook import Playbook
 from callcue.engine.prosody import Baseline, measure
 from callcue.engine.summary import Commitment, build_summary, commitment_due
@@ -79,7 +86,7 @@ class Engine:
                                          backchannel_max_s=conv["backchannel_max_s"],
                                          silence_s=conv["silence_s"])
         fr = self.playbook.section("frustration")
-        self.frustration = FrustrationLevel(alpha=fr["alpha"], trend_step=fr["trend_step"])
+        self.frustration = FrustrationLevel(alpha=fr["alpha"], alpha_down=fr["alpha_down"], trend_step=fr["trend_step"])
         self.board = CueBoard(self.playbook)
         self.text = TextAnalyzer(self.lexicons or default_lexicons())
         self.baselines: dict[str, Baseline] = {}
@@ -94,6 +101,7 @@ class Engine:
         self.hold: _Hold | None = None
         self._silence_cued = False
         self._mono_cued = False
+        self._frustrated_since: float | None = None
         self._started = False
         self._finished = False
 
@@ -177,6 +185,7 @@ class Engine:
     def add_result(self, channel: str, segment: TextSegment) -> list[Event]:
         """A finished line of words (recognizer final or transcript cue) heard on `channel`."""
         self._results.append((channel, segment))
+        self._results.sort(key=lambda r: (r[1].end, r[1].start))
         return self._emit(self._release_results())
 
     def add_partial(self, channel: str, text: str) -> list[Event]:
@@ -186,11 +195,10 @@ class Engine:
     def _release_results(self) -> list[Event]:
         """Results wait until the audio under them has arrived, so their voice can be measured."""
         out: list[Event] = []
-        ready = [(c, s) for c, s in self._results if s.end <= self.now + 1e-6]
-        if ready:
-            self._results = [(c, s) for c, s in self._results if s.end > self.now + 1e-6]
-            for channel, seg in ready:
-                out += self._utterance(seg, channel)
+        now = self.now + 1e-6
+        while self._results and self._results[0][1].end <= now:
+            channel, seg = self._results.pop(0)
+            out += self._utterance(seg, channel)
         return out
 
     def _utterance(self, seg: TextSegment, channel: str) -> list[Event]:
@@ -205,11 +213,13 @@ class Engine:
         change = base.compare(feats)
         base.add(feats)
         wpm = round(60.0 * n_words / speech_s, 1) if n_words and speech_s > 0 else None
+        sps = round(syllables(sig.tokens) / speech_s, 2) if sig and speech_s > 0 else None
         frustration, why = (None, [])
         if who == "customer":
             frustration, why = utterance_score(sig, change, self.playbook.section("frustration")["voice_weight"])
         utt = Utterance(who=who, start=round(seg.start, 3), end=round(seg.end, 3), text=seg.text, words=words,
                         sentiment=round(sig.sentiment, 3) if sig else 0.0, frustration=frustration, wpm=wpm,
+                        syllables_per_s=sps,
                         signals=why if who == "customer" else self._agent_signals(sig))
         self.utterances.append(utt)
         out: list[Event] = [utt]
@@ -237,14 +247,22 @@ class Engine:
         if sig is not None:
             for kind, cue_id in (("escalation", "escalation-request"), ("repeat_contact", "repeat-contact"),
                                  ("negotiation", "negotiate")):
-                hits = sig.kinds(kind)
+                hits = distinct(sig.kinds(kind))
                 if hits:
-                    said = ", ".join(sorted({_said(sig, h) for h in hits}))
+                    said = ", ".join(dict.fromkeys(_said(sig, h) for h in hits[:3]))
                     out += self.board.offer(cue_id, now, f'They said "{said}".', {**quote, "phrases": said})
         spec = self.playbook.cue("acknowledge-frustration")
+        high = level >= spec["level"] or (utt.frustration or 0) >= spec["utterance"]
+        if not high:
+            self._frustrated_since = None
+            return out
+        if self._frustrated_since is None:
+            self._frustrated_since = utt.start
+        # Only an acknowledgement made since the frustration showed, and recently, counts:
+        # "sorry about that" at the greeting does not answer anger two minutes later.
         window = float(spec["ack_window_s"])
-        acked = any(utt.end - window <= t <= now for t in self.empathy_at)
-        if not acked and (level >= spec["level"] or (utt.frustration or 0) >= spec["utterance"]):
+        acked = any(t >= self._frustrated_since and now - t <= window for t in self.empathy_at)
+        if not acked:
             reasons = "; ".join(utt.signals) or "their voice and words"
             out += self.board.offer("acknowledge-frustration", now,
                                     f"Frustration {level:.2f} ({reasons}).",
@@ -262,12 +280,12 @@ class Engine:
         if sig.has("hold_long") or sig.has("hold"):
             self.hold = _Hold("long" if sig.has("hold_long") else "short", utt.end)
             self.conversation.hold_announced = True
-        for h in sig.kinds("commitment"):
-            sentence = _sentence_around(utt.text, _said(sig, h))
-            self.commitments.append(Commitment(at=utt.start, text=sentence, due=commitment_due(sentence)))
-        if sig.has("commitment"):
-            promised = "; ".join(c.text for c in self.commitments if c.at == utt.start)
-            out += self.board.offer("note-commitment", now, f'You promised: "{promised}".', {**quote})
+        promises = _clauses(utt.text, [h.start for h in sig.kinds("commitment")], sig.tokens)
+        for clause in promises:
+            self.commitments.append(Commitment(at=utt.start, text=clause, due=commitment_due(clause)))
+        if promises:
+            out += self.board.offer("note-commitment", now, "You promised: " + "; ".join(
+                f'"{c}"' for c in promises) + ".", {**quote, "commitments": promises})
         jargon = sorted({_said(sig, h) for h in sig.kinds("jargon")})
         if len(jargon) >= self.playbook.cue("plain-words")["terms"]:
             out += self.board.offer("plain-words", now, f"You said: {', '.join(jargon)}.",
@@ -278,8 +296,11 @@ class Engine:
                                     {**quote, "idioms": idioms})
         slow = self.playbook.cue("slow-down")
         n_words = len([t for t in sig.tokens if t not in "?!"])
-        if utt.wpm is not None and n_words >= slow["min_words"] and utt.wpm >= slow["wpm"]:
-            out += self.board.offer("slow-down", now, f"{utt.wpm:.0f} words a minute.", {**quote, "wpm": utt.wpm})
+        if utt.syllables_per_s is not None and n_words >= slow["min_words"] and \
+                utt.syllables_per_s >= slow["syllables_per_s"]:
+            out += self.board.offer("slow-down", now, f"{utt.syllables_per_s:.1f} syllables a second "
+                                    f"(about {utt.wpm:.0f} words a minute).",
+                                    {**quote, "wpm": utt.wpm, "syllables_per_s": utt.syllables_per_s})
         return out
 
     def _check_silence(self, now: float) -> list[Event]:
@@ -359,8 +380,29 @@ def _said(sig: TextSignals, hit) -> str:  # type: ignore[no-untyped-def]
     return " ".join(sig.tokens[hit.start:hit.end])
 
 
-def _sentence_around(text: str, phrase: str) -> str:
-    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-        if phrase.split()[-1] in sentence.lower():
-            return sentence.strip()
-    return text.strip()
+def _clauses(text: str, starts: list[int], tokens: list[str]) -> list[str]:
+    """The promise clauses of an utterance: from each promise's first word to the next one or the sentence end.
+
+    "I will file a request right now and I will call you back tomorrow" holds two promises, each with
+    its own due time.
+    """
+    if not starts:
+        return []
+    words = text.split()
+    # map token indexes to word indexes by walking both (tokens split "you?" into "you", "?")
+    tok_words: list[int] = []
+    for wi, w in enumerate(words):
+        tok_words.extend([wi] * max(1, len(tokens_of(w))))
+    begin = sorted({tok_words[min(i, len(tok_words) - 1)] for i in starts})
+    out = []
+    for n, b in enumerate(begin):
+        stop = begin[n + 1] if n + 1 < len(begin) else len(words)
+        clause = []
+        for w in words[b:stop]:
+            clause.append(w)
+            if w.endswith((".", "!", "?")):
+                break
+        text_ = " ".join(clause).rstrip(",;")
+        text_ = re.sub(r"\s+(and|but|so|then)$", "", text_)
+        out.append(text_.rstrip(".,;!?"))
+    return out

@@ -15,17 +15,21 @@ CHUNK_S = 0.1  # what a capture callback delivers at a time
 
 def replay(engine: Engine, channels: dict[str, np.ndarray], segments: list[TextSegment] | None = None,
            chunk_s: float = CHUNK_S, on_chunk: Callable[[float], None] | None = None) -> Iterator[Event]:
-    """Feed `channels` chunk by chunk; transcript lines arrive when the clock passes their end.
+    """Feed `channels` chunk by chunk; transcript lines become known when the audio reaches their end.
+
+    The engine holds each line until its frame clock passes the line's end, so the events do not
+    depend on how the audio is chunked.
 
     `on_chunk(t)` is called before each chunk with its start time, so a caller can pace the
     replay in real time (the demo) or inject controls; the engine never sees the wall clock.
     """
     chunk = int(chunk_s * RATE)
     total = max(len(a) for a in channels.values())
-    pending = sorted(segments or [], key=lambda s: (s.end, s.start))
     mono = list(channels) == ["mixed"]
     if not engine.started:
         yield from engine.start(duration_s=total / RATE)
+    for seg in sorted(segments or [], key=lambda s: (s.end, s.start)):
+        yield from engine.add_result("mixed" if mono else seg.who, seg)
     for pos in range(0, total, chunk):
         if on_chunk is not None:
             on_chunk(pos / RATE)
@@ -33,9 +37,4 @@ def replay(engine: Engine, channels: dict[str, np.ndarray], segments: list[TextS
             part = pcm[pos:pos + chunk]
             if len(part):
                 yield from engine.feed(name, part)
-        while pending and pending[0].end <= engine.now:
-            seg = pending.pop(0)
-            yield from engine.add_result("mixed" if mono else seg.who, seg)
-    for seg in pending:
-        yield from engine.add_result("mixed" if mono else seg.who, seg)
     yield from engine.finish()

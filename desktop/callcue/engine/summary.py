@@ -20,7 +20,7 @@ _DUE = re.compile(
     r"tomorrow(?: (?:morning|afternoon|evening|before noon|by \w+))?|next week|"
     r"by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the end of (?:the )?(?:day|week)|"
     r"end of (?:the )?(?:day|week)|noon|\d{1,2}(?::\d{2})? ?(?:am|pm)?)|"
-    r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:on|to) your next (?:bill|invoice|statement)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"within (?:an?|one|two|three|four|five|\d+|the next|24|48) (?:\w+ )?(?:minutes?|hours?|days?)|"
     r"in (?:a few|\d+|one|two|three|five|ten|fifteen|thirty) (?:minutes?|hours?|days?))\b",
     re.IGNORECASE,
@@ -75,8 +75,9 @@ def scorecard(engine: Engine, talk_ratio: float | None) -> dict[str, dict[str, A
         card["empathy"] = {"score": 100, "basis": f"{len(engine.empathy_at)} acknowledgement(s); no frustration"}
 
     if agent_utts and engine.words:
-        fast = [u for u in agent_utts if u.wpm and u.wpm >= engine.playbook.cue("slow-down")["wpm"]
-                and len(u.text.split()) >= engine.playbook.cue("slow-down")["min_words"]]
+        slow = engine.playbook.cue("slow-down")
+        fast = [u for u in agent_utts if u.syllables_per_s and u.syllables_per_s >= slow["syllables_per_s"]
+                and len(u.text.split()) >= slow["min_words"]]
         jargon = [u for u in agent_utts if sum(s.startswith("jargon") for s in u.signals) >= 2]
         card["clear-communication"] = {
             "score": _clip(100 - 15 * len(fast) - 15 * len(jargon)),
