@@ -59,8 +59,8 @@ def main() -> int:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     whole = time.perf_counter() - t0
-    print(f"whole command on {wav.stem}: {whole:.2f} s including Python start-up "
-          f"({events[0].duration_s and total_audio / len(list(a.calls.glob('*.wav'))) / whole:.0f}x on an average call)")
+    dur = events[0].duration_s or 0.0
+    print(f"whole command on {wav.stem}: {whole:.2f} s including Python start-up ({dur / whole:.0f}x real time)")
     score = SHARED / "tools" / "score_calls.py"
     if score.exists():
         subprocess.run([sys.executable, str(score), "--dir", str(a.calls), "--events-dir", str(a.out)], check=True)

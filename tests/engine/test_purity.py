@@ -29,7 +29,8 @@ def test_engine_modules_import_no_qt_no_devices_no_clock():
             assert name.split(".")[0] not in FORBIDDEN_MODULES, f"{path.name} imports {name}"
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_CALLS and isinstance(node.value, ast.Name):
-                assert node.value.id not in ("time", "datetime"), f"{path.name} reads the clock: {node.value.id}.{node.attr}"
+                clock = f"{node.value.id}.{node.attr}"
+                assert node.value.id not in ("time", "datetime"), f"{path.name} reads the clock: {clock}"
 
 
 def test_checker_catches_a_clock(tmp_path):

@@ -31,7 +31,8 @@ def test_vosk_json(tmp_path):
     p = tmp_path / "v.json"
     p.write_text(json.dumps([
         {"who": "customer", "text": "fed up", "result": [
-            {"word": "fed", "start": 1.0, "end": 1.2, "conf": 0.9}, {"word": "up", "start": 1.2, "end": 1.5, "conf": 1}]},
+            {"word": "fed", "start": 1.0, "end": 1.2, "conf": 0.9},
+            {"word": "up", "start": 1.2, "end": 1.5, "conf": 1}]},
         {"text": ""},
         {"speaker": "agent", "text": "sorry", "start": 2.0, "end": 2.5},
     ]))
