@@ -263,6 +263,18 @@ class SessionStore:
 
     def _open(self) -> sqlite3.Connection:
         self._prepare_dir()
+        # Look at the header before SQLite does: on a file that is not a database it may tidy
+        # away a -wal it cannot use, and the backup must hold everything as it was.
+        try:
+            with open(self.path, "rb") as fh:
+                header = fh.read(16)
+        except OSError as err:
+            raise CallcueError(
+                f"Cannot read the sessions database {self.path}: {err.strerror or err}. "
+                "Check the file's permissions, or choose another sessions file in settings."
+            ) from err
+        if header and header != b"SQLite format 3\x00":
+            raise self._move_aside("file is not a database")
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
@@ -295,7 +307,8 @@ class SessionStore:
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA secure_delete = ON")  # deleted sessions are zeroed, not left in free pages
                 if self.version < schema.LATEST:
-                    before, self.version = schema.migrate(conn)
+                    with self._errors(f"upgrading it from schema version {self.version} to {schema.LATEST}"):
+                        before, self.version = schema.migrate(conn)
                     self.migrated_from = before
         except BaseException:
             conn.close()
