@@ -59,7 +59,7 @@ def test_round_trip(db):
         sid = store.begin(SessionMeta(kind="live", agent="kim", profile="acme", started_at=started,
                                       devices={"agent": "Headset Mic", "customer": "Monitor of Speakers"},
                                       model="vosk-small-en", source=None))
-        writer = SessionWriter(store, sid)
+        writer = SessionWriter(store, sid, keep_partials=True)
         events = call_events()
         writer.write_all(events)
         writer.finish()  # summary taken from the stream's summary event
@@ -199,7 +199,7 @@ def test_nothing_raw_reaches_the_database_file(db):
     store = SessionStore(db)
     sid = store.begin(SessionMeta(kind="analyze", agent="kim", source=f"/calls/{RAW['phone'][1]}.wav",
                                   devices={"customer": f"Line {RAW['account'][0]}"}))
-    writer = SessionWriter(store, sid)
+    writer = SessionWriter(store, sid, keep_partials=True)
     writer.write_all(events)
     writer.finish(summary)
     files = [db, db.with_name(db.name + "-wal")]
@@ -263,7 +263,7 @@ def test_locked_by_another_process(db):
         assert "nothing already saved was lost" in message
         # Events written during the lock stay buffered ...
         # The worker of a live call goes on writing; a failed save is retried a second later.
-        writer = SessionWriter(store, sid)
+        writer = SessionWriter(store, sid, keep_partials=True)
         failures = []
         for event in call_events()[3:]:
             try:
@@ -350,6 +350,35 @@ def test_corrupt_file_is_backed_up_and_reported(db):
         assert store.list() == []
         store.begin({"kind": "live"})
     assert main[0].read_bytes() == garbage
+
+
+def test_damaged_pages_found_by_check(db):
+    with SessionStore(db) as store:
+        for _ in range(20):
+            sid = store.begin({"kind": "demo"})
+            store.append(sid, [ev.Utterance("customer", i, i + 1.0, "words " * 40) for i in range(50)])
+        store.flush()
+    data = bytearray(db.read_bytes())
+    data[4096 * 2: 4096 * 40] = bytes(range(256)) * (4096 * 38 // 256)  # header intact, pages not
+    db.write_bytes(bytes(data))
+    store = SessionStore(db)  # the header is fine, so opening does not notice ...
+    with pytest.raises(CallcueError, match="damaged .*left as it is: close Callcue"):
+        for session in store.list():
+            store.load(session.id)
+    with pytest.raises(CallcueError, match="moved, untouched, to .*corrupt-") as err:
+        store.check()  # ... a full check does, and moves it aside
+    backup = str(err.value).split(" to ", 1)[1].split(";")[0]
+    assert open(backup, "rb").read() == bytes(data)
+    assert not db.exists()
+
+
+def test_partials_are_skipped_unless_asked(db):
+    with SessionStore(db) as store:
+        sid = store.begin({"kind": "live"})
+        writer = SessionWriter(store, sid)
+        writer.write_all([ev.Partial("customer", 0.5, "I ne"), ev.Utterance("customer", 0.4, 1.2, "I need")])
+        writer.finish()
+        assert [e.type for e in store.load(sid).events] == ["utterance"]
 
 
 def test_foreign_sqlite_file_is_left_alone(tmp_path):

@@ -392,8 +392,9 @@ class SessionStore:
                 raise self._move_aside(str(err)) from err
             raise CallcueError(
                 f"The sessions database {self.path} is damaged ({err}, while {action}). It was "
-                "left as it is: copy it somewhere safe, then try "
-                f"`sqlite3 {self.path} .recover | sqlite3 rescued.db`."
+                "left as it is: close Callcue, copy the file somewhere safe, then try "
+                f"`sqlite3 {self.path} .recover | sqlite3 rescued.db`, or choose another sessions "
+                "file in settings."
             ) from err
 
     def _writable(self, action: str) -> None:
@@ -418,6 +419,15 @@ class SessionStore:
                 except sqlite3.Error:
                     pass  # SQLite already rolled back (a full disk does that)
                 raise
+
+    def check(self) -> None:
+        """Read the whole file for damage (SQLite's quick_check; slow on a large file, so not done
+        at every start). A damaged file is closed, moved aside untouched and reported."""
+        with self._lock, self._errors("checking it", conn=self._conn):
+            problems = [row[0] for row in self._conn.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            self._conn.close()
+            raise self._move_aside("; ".join(problems[:3]))
 
     def set_size_limit(self, max_bytes: int | None) -> None:
         """Cap the database at about `max_bytes` (None: no cap beyond the disk's own)."""
@@ -736,7 +746,8 @@ class SessionStore:
                 " OR EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id AND e.type = 'utterance'"
                 " AND e.json LIKE ? ESCAPE '\\'))"
             )
-            args.extend([like] * 4)
+            # In an utterance's JSON the text comes after who/start/end: match from there on.
+            args.extend([like] * 3 + ['%"text":"' + like])
         if ids is not None:
             id_list = list(ids)
             if not id_list:
@@ -816,8 +827,9 @@ class SessionWriter:
     It commits when the audio clock has moved on by `every_s` (1 s) since the last
     commit, or after `max_events` events, so a crash loses at most the last 1-2 s.
     Call `advance(t)` when audio time passes without events. `on_commit(t)` is told
-    the audio time saved up to. A failed save (disk full, locked) raises CallcueError;
-    the events stay buffered and the next save, a second later, tries again.
+    the audio time saved up to. Partial captions are not stored unless `keep_partials`.
+    A failed save (disk full, locked) raises CallcueError; the events stay buffered
+    and the next save, a second later, tries again.
     """
 
     def __init__(
@@ -828,12 +840,14 @@ class SessionWriter:
         every_s: float = 1.0,
         max_events: int = 200,
         on_commit: Any = None,
+        keep_partials: bool = False,
     ) -> None:
         self.store = store
         self.session_id = session_id
         self.every_s = every_s
         self.max_events = max_events
         self.on_commit = on_commit
+        self.keep_partials = keep_partials
         self.now = 0.0
         self.saved_until = 0.0  # audio time of the last commit
         self._last_try = 0.0
@@ -843,6 +857,10 @@ class SessionWriter:
         self.write(event)
 
     def write(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Partial) and not self.keep_partials:
+            # Live captions are superseded by the utterance; storing them only adds volume.
+            self.advance(event.at)
+            return
         self.store.append(self.session_id, [event])
         self._pending += 1
         self.now = max(self.now, _clock(event))
