@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callcue.engine.activity import Segment
@@ -19,6 +20,11 @@ class Conversation:
     channels: tuple[str, ...]
     overlap_min_s: float = 0.5
     backchannel_max_s: float = 0.8
+    backchannel_max_words: int = 2
+    # words_heard(who, since, now): how many words `who` has said since `since`, when words are
+    # known (transcript or recognizer), else None. With words, a backchannel is told by its words
+    # ("right, okay" is two, however slowly said); without, by its length.
+    words_heard: Callable[[str, float, float], int | None] | None = None
     silence_s: float = 5.0
     talk_s: dict[str, float] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
@@ -69,7 +75,13 @@ class Conversation:
         if seg.who == "customer" and seg.duration >= self.backchannel_max_s:
             self._mono_start = None  # a real reply ends the agent's monologue
 
-    def advance(self) -> list[Event]:
+    def _not_a_backchannel(self, seg: Segment, now: float) -> bool:
+        heard = self.words_heard(seg.who, seg.start, now) if self.words_heard else None
+        if heard is None:
+            return seg.duration >= self.backchannel_max_s
+        return heard > self.backchannel_max_words
+
+    def advance(self, now: float | None = None) -> list[Event]:
         """After a frame: update the time of the last voice and decide pending talk-over."""
         for seg in self._open.values():
             self.last_end = max(self.last_end, seg.end)
@@ -77,7 +89,7 @@ class Conversation:
         keep = []
         for c in self._candidates:
             overlap = min(c.by.end, c.over.end) - c.by.start
-            if overlap >= self.overlap_min_s and c.by.duration >= self.backchannel_max_s:
+            if overlap >= self.overlap_min_s and self._not_a_backchannel(c.by, c.by.end if now is None else now):
                 ev = Interruption(at=round(c.by.start, 3), by=c.by.who, over=c.over.who,
                                   overlap_s=round(overlap, 3))
                 self.interruptions.append(ev)

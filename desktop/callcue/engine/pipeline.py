@@ -84,6 +84,8 @@ class Engine:
         }
         self.conversation = Conversation(self.channels, overlap_min_s=conv["overlap_min_s"],
                                          backchannel_max_s=conv["backchannel_max_s"],
+                                         backchannel_max_words=conv["backchannel_max_words"],
+                                         words_heard=self._words_heard if self.words else None,
                                          silence_s=conv["silence_s"])
         fr = self.playbook.section("frustration")
         self.frustration = FrustrationLevel(alpha=fr["alpha"], alpha_down=fr["alpha_down"], trend_step=fr["trend_step"])
@@ -95,6 +97,7 @@ class Engine:
         self._frames: dict[str, deque[np.ndarray]] = {c: deque() for c in self.channels}
         self.k = 0  # frames processed on every channel
         self._results: list[tuple[str, TextSegment]] = []
+        self._partials: dict[str, list[tuple[float, int]]] = {}
         self.utterances: list[Utterance] = []
         self.commitments: list[Commitment] = []
         self.empathy_at: list[float] = []
@@ -162,7 +165,7 @@ class Engine:
                 self._silence_cued = False
         self.k += 1
         now = self.now
-        for ev in self.conversation.advance():
+        for ev in self.conversation.advance(now):
             out.append(ev)
             if ev.by == "agent":
                 out += self.board.offer("let-them-finish", now, f"You started at {ev.at:.1f}s while the "
@@ -189,8 +192,22 @@ class Engine:
         return self._emit(self._release_results())
 
     def add_partial(self, channel: str, text: str) -> list[Event]:
-        who = channel if channel != "mixed" else "mixed"
-        return self._emit([Partial(who=who, at=self.now, text=text)]) if text else []
+        """A line still being spoken; its growing word count also tells talk-over from a backchannel."""
+        seen = self._partials.setdefault(channel, [])
+        seen.append((self.now, len(text.split())))
+        del seen[:-100]  # talk-over is decided within seconds: old partials are of no use
+        return self._emit([Partial(who=channel, at=self.now, text=text)]) if text else []
+
+    def _words_heard(self, who: str, since: float, now: float) -> int:
+        """Words `who` has finished saying in [since, now]: from finished lines and the live partial."""
+        lo = since - 0.15  # a word may begin a frame or two before voice activity confirms it
+        lines = [seg for _, seg in self._results] + self.utterances[-6:]
+        done = sum(1 for seg in lines if seg.who == who for w in seg.words if lo <= w.start and w.end <= now)
+        partials = [n for t, n in self._partials.get(who, []) if t <= now]
+        if partials:
+            before = [n for t, n in self._partials.get(who, []) if t <= since]
+            done += max(0, partials[-1] - (before[-1] if before else 0))
+        return done
 
     def _release_results(self) -> list[Event]:
         """Results wait until the audio under them has arrived, so their voice can be measured."""
