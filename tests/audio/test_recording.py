@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 import soundfile as sf
-from tests.conftest import CALLS
 
 from callcue.audio.recording import RATE, parse_channel_order, read_recording
 from callcue.errors import CallcueError
+from tests.conftest import CALLS
 
 
 def test_stereo_left_agent_right_customer_and_swap():

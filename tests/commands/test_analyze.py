@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from tests.conftest import CALL_NAMES, CALLS, SHARED
 
 from callcue.commands.analyze import analyze_file
+from tests.conftest import CALL_NAMES, CALLS, SHARED
 
 
 def cli(*args, cwd=None):

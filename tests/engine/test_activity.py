@@ -65,3 +65,18 @@ def test_conversation_interruption_backchannel_and_silence():
     conv.closed(over)
     gap = conv.opened(Segment("customer", over.end + 6.0, over.end + 6.0))
     assert len(gap) == 1 and abs(gap[0].duration_s - 6.0) < 1e-6
+
+
+def test_with_words_a_slow_two_word_backchannel_is_not_talk_over():
+    from callcue.engine.activity import Segment
+
+    said = {"agent": 2}
+    conv = Conversation(("agent", "customer"), words_heard=lambda who, since, now: said[who])
+    cust = Segment("customer", 0.0, 5.0)
+    conv.opened(cust)
+    back = Segment("agent", 1.0, 2.1)  # "Right, okay." said slowly: over 0.8 s, but two words
+    conv.opened(back)
+    assert conv.advance(2.1) == []
+    said["agent"] = 3  # a third word: now it is taking the floor
+    (ev,) = conv.advance(2.2)
+    assert ev.by == "agent" and ev.at == 1.0
