@@ -56,3 +56,24 @@ def test_against_truth_with_words(playbook, made):
     sil = [e for e in events if isinstance(e, Silence)]
     want = [s["start"] for s in truth["silences"] if s["duration_s"] >= 5]
     assert len(sil) == len(want) == 1 and abs(sil[0].start - want[0]) < 0.3
+
+
+def test_a_pause_the_customer_asked_for_is_not_dead_air(playbook, tmp_path):
+    from callcue.engine.events import Cue
+
+    script = {"title": "Customer looks for a card", "voices": {"agent": "en-us+m2", "customer": "en-gb+f4"},
+              "turns": [
+                  {"who": "agent", "text": "Can I have the card number, please?", "mood": "calm"},
+                  {"who": "customer", "text": "Hold on, let me find my wallet.", "mood": "calm", "gap": 0.6},
+                  {"who": "customer", "text": "Okay, I have it here.", "mood": "calm", "gap": 9.0},
+                  {"who": "agent", "text": "Thank you.", "mood": "calm", "gap": 0.6}]}
+    (tmp_path / "pause.json").write_text(json.dumps(script))
+    subprocess.run([sys.executable, str(SHARED / "tools" / "make_call.py"), str(tmp_path / "pause.json"),
+                    str(tmp_path)], check=True, capture_output=True)
+    rec = read_recording(tmp_path / "pause.wav")
+    segs = read_transcript(tmp_path / "pause.vtt")
+    events = list(replay(Engine(playbook, words="file"), rec.channels, segs))
+    assert [e for e in events if isinstance(e, Silence)]  # the silence is there ...
+    assert not [e for e in events if isinstance(e, Cue) and e.id == "check-in-silence"]  # ... but no nagging
+    events = list(replay(Engine(playbook, words=None), rec.channels, None))
+    assert [e for e in events if isinstance(e, Cue) and e.id == "check-in-silence"]  # without words: can't know

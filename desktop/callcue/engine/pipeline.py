@@ -62,7 +62,7 @@ class _Audio:
 
 @dataclass
 class _Hold:
-    kind: str  # "short" or "long"
+    kind: str  # "short" or "long" (announced by the agent), or "customer"
     at: float
 
 
@@ -244,9 +244,20 @@ class Engine:
             level, trend = self.frustration.update(utt.end, frustration)
             out.append(Frustration(at=utt.end, level=level, trend=trend))
             out += self._customer_cues(utt, sig, level)
+            self._customer_pause(sig, utt.end)
         elif who == "agent":
             out += self._agent_cues(utt, sig)
         return out
+
+    def _customer_pause(self, sig: TextSignals | None, end: float) -> None:
+        """"Hold on, let me find my card": the silence that follows is the customer's own."""
+        if sig is None:
+            return
+        # "I've been on hold for an hour" is a complaint, not an announcement
+        pauses = [h for h in sig.kinds("hold") if "on hold" not in h.phrase and "hold for" not in h.phrase]
+        if pauses:
+            self.hold = _Hold("customer", end)
+            self.conversation.hold_announced = True
 
     @staticmethod
     def _agent_signals(sig: TextSignals | None) -> list[str]:
@@ -327,12 +338,15 @@ class Engine:
         spec = self.playbook.cue("check-in-silence")
         after = float(spec["after_s"])
         if self.hold is not None:
-            after = float(spec["after_long_hold_s"] if self.hold.kind == "long" else spec["after_hold_s"])
+            # the agent checks in late after a formal hold, or when the customer is the one busy
+            long_wait = self.hold.kind in ("long", "customer")
+            after = float(spec["after_long_hold_s"] if long_wait else spec["after_hold_s"])
         if quiet < after:
             return []
         self._silence_cued = True
         start = self.conversation.last_end
-        held = f' after "{self.hold.kind} hold" announced' if self.hold else ""
+        held = {"short": " after a short hold was announced", "long": " after a hold was announced",
+                "customer": " since the customer asked for a moment"}.get(self.hold.kind, "") if self.hold else ""
         return self.board.offer("check-in-silence", now, f"Silent for {quiet:.0f}s{held}.",
                                 {"since": round(start, 3), "silent_s": round(quiet, 3),
                                  "hold": self.hold.kind if self.hold else None})
