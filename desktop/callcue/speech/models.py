@@ -562,8 +562,13 @@ def _copy_tree(src: Path, dst: Path, cancel: threading.Event | None) -> None:
                 _copy_bytes(fsrc, fdst)
 
 
+def part_path_for(name: str) -> Path:
+    """Where a catalog model's download accumulates until it is complete and checked."""
+    return download_dir() / f"{name}.zip.part"
+
+
 def part_path(entry: CatalogEntry) -> Path:
-    return download_dir() / f"{entry.name}.zip.part"
+    return part_path_for(entry.name)
 
 
 def install(name: str, *, catalog: list[CatalogEntry] | str | os.PathLike[str] | None = None,
