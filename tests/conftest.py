@@ -37,3 +37,29 @@ def _private_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CALLCUE_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("CALLCUE_CONFIG_DIR", str(base / "config"))
+
+
+def make_bad_recordings(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Damaged recordings of every kind a user brings, each with words its message must hold."""
+    import numpy as np
+    import soundfile as sf
+
+    text = folder / "notes.wav"
+    text.write_text("this is not audio\n")
+    empty = folder / "empty.wav"
+    sf.write(empty, np.zeros((0, 2)), 16000)
+    zero = folder / "zero.wav"
+    zero.write_bytes(b"")
+    trunc = folder / "cut.wav"
+    data = (CALLS / "password-reset.wav").read_bytes()
+    trunc.write_bytes(data[: len(data) // 3])
+    three = folder / "three.wav"
+    sf.write(three, np.zeros((1600, 3)), 16000)
+    return {
+        "missing file": (folder / "missing.wav", "no such file"),
+        "text named wav": (text, "not a readable"),
+        "empty wav": (empty, "no audio"),
+        "zero bytes": (zero, "empty"),
+        "truncated wav": (trunc, "truncated"),
+        "three channels": (three, "3 channels"),
+    }

@@ -4,7 +4,7 @@ import soundfile as sf
 
 from callcue.audio.recording import RATE, parse_channel_order, read_recording
 from callcue.errors import CallcueError
-from tests.conftest import CALLS
+from tests.conftest import CALLS, make_bad_recordings
 
 
 def test_stereo_left_agent_right_customer_and_swap():
@@ -36,31 +36,10 @@ def test_mono_is_one_mixed_channel(tmp_path):
     assert list(read_recording(path).channels) == ["mixed"]
 
 
-def bad_inputs(tmp_path):
-    text = tmp_path / "notes.wav"
-    text.write_text("this is not audio\n")
-    empty = tmp_path / "empty.wav"
-    sf.write(empty, np.zeros((0, 2)), 16000)
-    zero = tmp_path / "zero.wav"
-    zero.write_bytes(b"")
-    trunc = tmp_path / "trunc.wav"
-    data = (CALLS / "password-reset.wav").read_bytes()
-    trunc.write_bytes(data[: len(data) // 3])
-    four = tmp_path / "four.wav"
-    sf.write(four, np.zeros((1600, 4)), 16000)
-    return {
-        "missing": (tmp_path / "nope.wav", "no such file"),
-        "text": (text, "not a readable"),
-        "empty": (empty, "no audio"),
-        "zero bytes": (zero, "empty"),
-        "truncated": (trunc, "truncated"),
-        "four channels": (four, "4 channels"),
-    }
-
-
-@pytest.mark.parametrize("case", ["missing", "text", "empty", "zero bytes", "truncated", "four channels"])
+@pytest.mark.parametrize("case", ["missing file", "text named wav", "empty wav", "zero bytes", "truncated wav",
+                                  "three channels"])
 def test_bad_recordings_get_a_clear_message(tmp_path, case):
-    path, words = bad_inputs(tmp_path)[case]
+    path, words = make_bad_recordings(tmp_path)[case]
     with pytest.raises(CallcueError) as err:
         read_recording(path)
     assert str(path) in str(err.value) and words in str(err.value)

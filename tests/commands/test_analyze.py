@@ -5,12 +5,10 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from callcue.commands.analyze import analyze_file
-from tests.conftest import CALL_NAMES, CALLS, SHARED
+from tests.conftest import CALL_NAMES, CALLS, SHARED, make_bad_recordings
 
 
 def cli(*args, cwd=None):
@@ -81,26 +79,13 @@ def test_readable_timeline_shows_cues_and_why():
 
 
 def bad(tmp_path):
-    text = tmp_path / "notes.wav"
-    text.write_text("hello\n")
-    empty = tmp_path / "empty.wav"
-    sf.write(empty, np.zeros((0, 2)), 16000)
-    trunc = tmp_path / "cut.wav"
-    data = (CALLS / "password-reset.wav").read_bytes()
-    trunc.write_bytes(data[: len(data) // 2])
-    three = tmp_path / "three.wav"
-    sf.write(three, np.zeros((1600, 3)), 16000)
+    cases = {name: ((path,), words) for name, (path, words) in make_bad_recordings(tmp_path).items()}
     book = tmp_path / "book.toml"
     book.write_text("[cues.slow-down]\nsyllables_per_s = = 5\n")
     vtt = tmp_path / "broken.vtt"
     vtt.write_text("WEBVTT\n\n00:00:01.000 --> banana\n<v agent>hi\n")
     good = CALLS / "password-reset.wav"
-    return {
-        "missing file": ((tmp_path / "missing.wav",), "missing.wav"),
-        "text named wav": ((text,), "notes.wav"),
-        "truncated wav": ((trunc,), "truncated"),
-        "empty wav": ((empty,), "no audio"),
-        "three channels": ((three,), "3 channels"),
+    return cases | {
         "malformed playbook": ((good, "--playbook", book), f"{book}:2:"),
         "bad transcript": ((good, "--transcript", vtt), f"{vtt}:3:"),
     }
@@ -114,5 +99,5 @@ def test_bad_input_one_line_exit_2_no_traceback(tmp_path, case):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and words in lines[0], r.stderr
+    assert len(lines) == 1 and words in lines[0] and str(args[-1]) in lines[0], r.stderr
     assert r.stdout == ""
