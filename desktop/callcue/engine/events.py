@@ -197,6 +197,11 @@ class Summary(Event):
     commitments: list[dict[str, Any]] = field(default_factory=list)
     scorecard: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Where the customer's frustration rose, its peak, and what the agent did next.
+    frustration_timeline: dict[str, Any] = field(default_factory=dict)
+    # Each cue shown, with what became of it: "dismissed", "snoozed" or "shown".
+    cues_shown: list[dict[str, Any]] = field(default_factory=list)
+    cues_dismissed: list[str] = field(default_factory=list)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

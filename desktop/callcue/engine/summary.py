@@ -7,10 +7,11 @@ The agent is scored on what they did, never on how they seemed to feel.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from callcue.engine.events import Summary
+from callcue.engine.events import Cue, CueAction, Event, Frustration, Interruption, Silence, Summary, Utterance
 
 if TYPE_CHECKING:
     from callcue.engine.pipeline import Engine
@@ -122,6 +123,84 @@ def coaching_notes(card: dict[str, dict[str, Any]]) -> list[str]:
     return notes
 
 
+HIGH = 0.5  # the frustration level a supervisor should look at
+NEXT_S = 15.0  # how long after a rise the agent's reaction is looked for
+MAX_EPISODES = 5
+
+
+def _agent_next(events: Sequence[Event], at: float) -> dict[str, Any]:
+    """What the agent did in the NEXT_S seconds after the customer's frustration rose at `at`."""
+    did: list[str] = []
+    reply: Utterance | None = None
+    for e in events:
+        if isinstance(e, Utterance) and e.who == "agent" and at - 0.5 <= e.start <= at + NEXT_S:
+            if reply is None:
+                reply = e
+            if any(s.startswith("empathy") for s in e.signals) and "acknowledged" not in did:
+                did.append("acknowledged")
+        elif isinstance(e, Interruption) and e.by == "agent" and at <= e.at <= at + NEXT_S:
+            if "talked over the customer" not in did:
+                did.append("talked over the customer")
+        elif isinstance(e, Silence) and at - 0.5 <= e.start <= at + NEXT_S and "went silent" not in did:
+            did.append("went silent" + (" (on hold)" if e.hold else ""))
+    if reply is not None and not did:
+        did.append("replied without acknowledging")
+    out: dict[str, Any] = {"did": did or ["nothing within 15 s"]}
+    if reply is not None:
+        out.update(at=reply.start, after_s=round(max(0.0, reply.start - at), 3), text=reply.text)
+    return out
+
+
+def frustration_timeline(events: Sequence[Event], high: float = HIGH) -> dict[str, Any]:
+    """The customer's frustration over the call: its peak, where it rose past `high` (what
+    was said) and what the agent did next. Pure: works on a stored stream too."""
+    levels = sorted((e for e in events if isinstance(e, Frustration)), key=lambda e: e.at)
+    if not levels:
+        return {}
+    peak = max(levels, key=lambda e: e.level)
+    customer = {round(u.end, 3): u for u in events if isinstance(u, Utterance) and u.who in ("customer", "mixed")}
+    episodes: list[dict[str, Any]] = []
+    above = False
+    for f in levels:
+        if f.level >= high and not above:
+            said = customer.get(round(f.at, 3))
+            episode: dict[str, Any] = {"rose_at": f.at, "level": f.level, "peak": f.level, "peak_at": f.at}
+            if said is not None:
+                episode.update(said=said.text, said_at=said.start, signals=list(said.signals))
+            episode["agent_next"] = _agent_next(events, f.at)
+            episodes.append(episode)
+        elif f.level >= high and episodes:
+            if f.level > episodes[-1]["peak"]:
+                episodes[-1].update(peak=f.level, peak_at=f.at)
+        elif f.level < high and above and episodes:
+            episodes[-1]["settled_at"] = f.at
+        above = f.level >= high
+    return {
+        "peak": peak.level, "peak_at": peak.at, "threshold": high, "start": levels[0].level,
+        "end": levels[-1].level, "episodes": episodes[:MAX_EPISODES],
+    }
+
+
+def cue_outcomes(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Each cue shown, and whether the agent dismissed or snoozed it while it was up."""
+    cues = sorted((e for e in events if isinstance(e, Cue)), key=lambda e: e.at)
+    actions = sorted((e for e in events if isinstance(e, CueAction)), key=lambda e: e.at)
+    out: list[dict[str, Any]] = []
+    for i, cue in enumerate(cues):
+        ends = [cue.until if cue.until is not None else float("inf")]
+        if i + 1 < len(cues):
+            ends.append(cues[i + 1].at)
+        end = min(ends)
+        outcome = "shown"
+        for a in actions:
+            if cue.at <= a.at <= end and (a.action == "snooze" or (a.action == "dismiss" and a.cue == cue.id)):
+                outcome = "dismissed" if a.action == "dismiss" else "snoozed"
+                break
+        out.append({"at": cue.at, "id": cue.id, "skill": cue.skill, "severity": cue.severity, "text": cue.text,
+                    "outcome": outcome})
+    return out
+
+
 def build_summary(engine: Engine, end: float) -> Summary:
     conv = engine.conversation
     talk = {c: round(v, 3) for c, v in conv.talk_s.items()}
@@ -150,4 +229,7 @@ def build_summary(engine: Engine, end: float) -> Summary:
         commitments=[asdict(c) for c in engine.commitments],
         scorecard=card,
         notes=coaching_notes(card),
+        frustration_timeline=frustration_timeline(engine.events),
+        cues_shown=(shown := cue_outcomes(engine.events)),
+        cues_dismissed=[c["id"] for c in shown if c["outcome"] == "dismissed"],
     )
