@@ -72,6 +72,9 @@ class Served:
     files: dict[str, bytes] = field(default_factory=dict)
     honour_range: bool = True
     cut_after: int | None = None  # send this many body bytes, then hang up (a truncated download)
+    pause_after: int | None = None  # send this many body bytes, set `paused`, wait for `resume`
+    paused: threading.Event = field(default_factory=threading.Event)
+    resume: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
     body_bytes_sent: int = 0
     base: str = ""
@@ -113,16 +116,27 @@ def http_server():
             self.end_headers()
             if served.cut_after is not None:
                 body = body[:served.cut_after]
+            if served.pause_after is not None:
+                self.wfile.write(body[:served.pause_after])
+                self.wfile.flush()
+                served.paused.set()
+                served.resume.wait(60)
+                body = body[served.pause_after:]
             self.wfile.write(body)
             self.wfile.flush()
             served.body_bytes_sent += len(body)
             self.close_connection = True
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client hanging up mid-file is what several tests do on purpose
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
     served.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield served
+    served.resume.set()
     server.shutdown()
     server.server_close()
     thread.join()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections import namedtuple
 
@@ -239,3 +243,39 @@ def test_unknown_name_suggests_close_ones(catalog):
 def test_catalog_from_the_environment(catalog, monkeypatch):
     monkeypatch.setenv("CALLCUE_MODEL_CATALOG", str(catalog))
     assert models.install(NAME).name == NAME
+
+
+def test_ctrl_c_during_download_keeps_the_part_and_installs_nothing(catalog):
+    def progress(done, total):
+        if done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        models.install(NAME, catalog=catalog, progress=progress)
+    assert models.part_path_for(NAME).stat().st_size > 0
+    assert not (models.user_models_dir() / NAME).exists()
+    assert leftovers(models.user_models_dir()) == []
+
+
+def test_ctrl_c_on_the_command_line(tmp_path, http_server, fake_model_zip):
+    """A real SIGINT to `callcue models install` while the server is mid-file."""
+    http_server.files["/m.zip"] = fake_model_zip
+    http_server.pause_after = 300_000
+    c = write_catalog(tmp_path / "c.json", [catalog_entry(NAME, http_server.base + "/m.zip", fake_model_zip)])
+    env = dict(os.environ, CALLCUE_MODEL_CATALOG=str(c))
+    proc = subprocess.Popen([sys.executable, "-m", "callcue", "models", "install", NAME], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert http_server.paused.wait(60), "the client never started the download"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "install interrupted; nothing was installed" in err and "Traceback" not in err
+    assert not (models.user_models_dir() / NAME).exists()
+    assert leftovers(models.user_models_dir()) == []
+    part = models.part_path_for(NAME)
+    assert not part.exists() or part.stat().st_size <= 300_000

@@ -58,7 +58,11 @@ def run_list(args) -> int:
     except CallcueError as err:  # a bad CALLCUE_MODEL: say so, still list the rest
         active_error = str(err)
     catalog_path = args.catalog or default_catalog_path()
-    catalog = load_catalog(catalog_path)
+    catalog_error = None
+    try:
+        catalog = load_catalog(catalog_path)
+    except CallcueError as err:  # the installed models are still worth listing
+        catalog, catalog_error = [], str(err)
     names = {r.name for r in installed}
     shown = [e for e in catalog if args.all or not e.obsolete]
     if args.json:
@@ -71,8 +75,8 @@ def run_list(args) -> int:
             "catalog": [{"name": e.name, "lang": e.lang, "bytes": e.size, "url": e.url, "checksum": e.checksum,
                          "type": e.type, "installed": e.name in names} for e in shown],
         }
-        if active_error:
-            doc["error"] = active_error
+        if active_error or catalog_error:
+            doc["error"] = "; ".join(e for e in (active_error, catalog_error) if e)
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
     out = sys.stdout
@@ -89,6 +93,8 @@ def run_list(args) -> int:
     if active_error:
         print(f"  ! {active_error}", file=out)
     print(f"\nCatalog ({catalog_path}); install with `callcue models install NAME`:", file=out)
+    if catalog_error:
+        print(f"  ! {catalog_error}", file=out)
     for e in shown:
         flag = "installed" if e.name in names else ""
         print(f"    {e.name:36} {e.lang:6} {e.size_text:>9}  {e.type:10} {flag}", file=out)

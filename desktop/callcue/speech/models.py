@@ -261,24 +261,32 @@ def check_sample_rate(path: Path) -> int:
 # ---------------------------------------------------------------- loading
 
 
+_STDERR_LOCK = threading.Lock()  # fd 2 is process-wide: two threads swapping it would lose the real one
+
+
 @contextmanager
 def _captured_stderr() -> Iterator[list[str]]:
-    """Hold Kaldi's own ERROR/WARNING lines (written to fd 2 whatever the log level) for our message."""
+    """Hold Kaldi's own ERROR/WARNING lines (written to fd 2 whatever the log level) for our message.
+
+    While held (a model load, about 2 s; a recognizer, well under 1 s) other
+    writes to fd 2 land in the same sink and are dropped.
+    """
     lines: list[str] = []
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield lines
-        return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
+    with _STDERR_LOCK:
         try:
+            saved = os.dup(2)
+        except OSError:
             yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
+            return
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 
 
 def _kaldi_reason(lines: list[str]) -> str:
