@@ -1,0 +1,265 @@
+"""What the panel shows, as plain data: no Qt here.
+
+The overlay's widgets and `callcue demo --headless` both draw from `PanelState`, so the text a
+headless run prints is what the window would show. The state changes only through `apply(event)`
+(the engine's events) and `tick(Tick)` (the audio clock), never the wall clock: a test that sends
+the same events and ticks sees the same panel.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from callcue.engine.events import (
+    CallStart,
+    Cue,
+    CueAction,
+    Event,
+    Frustration,
+    Partial,
+    Speech,
+    Status,
+    Summary,
+    Utterance,
+)
+
+SILENCE_SHOW_S = 3.0  # the silence timer appears once the line has been quiet this long
+OVERLOAD_SHOW_S = 10.0  # an overload warning stays this long (audio time) after the last one
+FINAL_CAPTIONS = 6  # finished lines kept in the captions
+
+
+@dataclass
+class Tick:
+    """The audio clock, sent by the worker every few chunks: what events alone cannot say."""
+
+    at: float  # seconds on the call's sample clock
+    quiet_s: float | None = None  # how long nobody has spoken (None: derive from events)
+    talk_s: dict[str, float] | None = None  # talk so far per channel, counting who is speaking now
+    commitments: list[str] | None = None  # promises heard so far (the engine's own list)
+    levels: dict[str, float] | None = None  # dBFS per channel of the last chunk
+
+
+@dataclass
+class Caption:
+    who: str
+    text: str
+    at: float
+    final: bool
+
+
+@dataclass
+class Phase:
+    """Where the call is: said by the worker, not the engine, so it is not in the event stream."""
+
+    name: str = "idle"  # idle, loading, listening, ended, error
+    message: str = "Not listening"
+    fix: str | None = None  # "devices", "model", "settings": what the status line offers to open
+
+
+PHASES = ("idle", "loading", "listening", "ended", "error")
+PROBLEM_CLEARED_BY = {"device-back": "device-lost", "model-back": "model-lost"}
+
+
+@dataclass
+class PanelState:
+    now: float = 0.0
+    cue: Cue | None = None
+    frustration: float | None = None
+    trend: str = "steady"
+    quiet_s: float = 0.0
+    talk_s: dict[str, float] = field(default_factory=lambda: {"agent": 0.0, "customer": 0.0})
+    finals: deque[Caption] = field(default_factory=lambda: deque(maxlen=FINAL_CAPTIONS))
+    partials: dict[str, Caption] = field(default_factory=dict)
+    commitments: list[str] = field(default_factory=list)
+    snoozed_until: float = 0.0
+    on_hold: bool = False
+    hold_since: float | None = None
+    phase: Phase = field(default_factory=Phase)
+    words: str | None = None  # where words come from: "vosk", "file" or None
+    model: str | None = None
+    note: str | None = None
+    problems: dict[str, str] = field(default_factory=dict)  # kind -> message
+    overload_at: float | None = None
+    summary: Summary | None = None
+    levels: dict[str, float] = field(default_factory=dict)
+    _last_voice: float = 0.0
+    _quiet_known: bool = False  # ticks carry the engine's own silence clock
+    _talk_known: bool = False  # ticks carry live talk times: Speech events then add nothing
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    @property
+    def silence_visible(self) -> bool:
+        return self.phase.name == "listening" and self.quiet_s >= SILENCE_SHOW_S
+
+    @property
+    def snoozed_for(self) -> float:
+        return max(0.0, self.snoozed_until - self.now)
+
+    @property
+    def talk_share(self) -> float | None:
+        """The agent's share of the talking so far, or None before anyone spoke."""
+        a, c = self.talk_s.get("agent", 0.0), self.talk_s.get("customer", 0.0)
+        return a / (a + c) if a + c > 0 else None
+
+    def source_text(self) -> str:
+        if self.words == "vosk":
+            return f"live transcription ({self.model})" if self.model else "live transcription"
+        if self.words == "file":
+            return "bundled transcript"
+        if self.phase.name in ("listening", "ended"):
+            return "no speech model: voice only"
+        return ""
+
+    # ---- changing --------------------------------------------------------------------------
+
+    def apply(self, ev: Event) -> set[str]:
+        """Take one event; returns the parts of the panel that changed."""
+        if isinstance(ev, Cue):
+            self.cue = ev
+            return {"cue"}
+        if isinstance(ev, CueAction):
+            changed = {"cue", "controls"}
+            if ev.action in ("dismiss", "snooze", "hold"):
+                self.cue = None
+            if ev.action == "snooze":
+                self.snoozed_until = ev.until or ev.at
+            elif ev.action == "hold":
+                self.on_hold, self.hold_since = True, ev.at
+            elif ev.action == "resume":
+                self.on_hold, self.hold_since = False, None
+            return changed
+        if isinstance(ev, Frustration):
+            self.frustration, self.trend = ev.level, ev.trend
+            return {"frustration"}
+        if isinstance(ev, Partial):
+            self._voice(ev.at)
+            if ev.text:
+                self.partials[ev.who] = Caption(ev.who, ev.text, ev.at, final=False)
+            else:
+                self.partials.pop(ev.who, None)
+            return {"captions"}
+        if isinstance(ev, Utterance):
+            self._voice(ev.end)
+            self.partials.pop(ev.who, None)
+            if ev.text.strip():
+                self.finals.append(Caption(ev.who, ev.text, ev.end, final=True))
+            return {"captions"}
+        if isinstance(ev, Speech):
+            self._voice(ev.end)
+            if not self._talk_known:
+                self.talk_s[ev.who] = self.talk_s.get(ev.who, 0.0) + (ev.end - ev.start)
+                return {"talk"}
+            return set()
+        if isinstance(ev, CallStart):
+            self.words, self.model, self.note = ev.transcript, ev.model, ev.note
+            return {"status"}
+        if isinstance(ev, Status):
+            return self._status(ev)
+        if isinstance(ev, Summary):
+            self.summary = ev
+            for c in ev.commitments:
+                text = c.get("text") if isinstance(c, dict) else None
+                if text and text not in self.commitments:
+                    self.commitments.append(text)
+            self.cue = None
+            return {"commitments", "cue", "status"}
+        return set()
+
+    def _voice(self, at: float) -> None:
+        self._last_voice = max(self._last_voice, at)
+
+    def set_phase(self, phase: Phase) -> set[str]:
+        """The worker says where the call is (loading, listening, ended...)."""
+        self.phase = phase
+        if phase.name in ("idle", "loading"):
+            self.problems.clear()
+        return {"status", "controls", "silence"}
+
+    def _status(self, ev: Status) -> set[str]:
+        if ev.kind in PROBLEM_CLEARED_BY:
+            self.problems.pop(PROBLEM_CLEARED_BY[ev.kind], None)
+            return {"status"}
+        if ev.kind == "overload":
+            self.overload_at = ev.at
+        self.problems[ev.kind] = ev.message
+        return {"status"}
+
+    def tick(self, t: Tick) -> set[str]:
+        changed: set[str] = set()
+        self.now = max(self.now, t.at)
+        if self.cue is not None and self.cue.until is not None and self.now >= self.cue.until:
+            self.cue = None
+            changed.add("cue")
+        before = (self.silence_visible, int(self.quiet_s))
+        if t.quiet_s is not None:
+            self.quiet_s, self._quiet_known = t.quiet_s, True
+        elif not self._quiet_known and self._last_voice > 0:
+            self.quiet_s = max(0.0, self.now - self._last_voice)
+        if (self.silence_visible, int(self.quiet_s)) != before:
+            changed.add("silence")
+        if t.talk_s is not None:
+            self._talk_known = True
+            if t.talk_s != self.talk_s:
+                self.talk_s = dict(t.talk_s)
+                changed.add("talk")
+        if t.commitments is not None and t.commitments != self.commitments:
+            self.commitments = list(t.commitments)
+            changed.add("commitments")
+        if t.levels is not None:
+            self.levels = dict(t.levels)
+        if self.overload_at is not None and self.now - self.overload_at > OVERLOAD_SHOW_S:
+            self.overload_at = None
+            self.problems.pop("overload", None)
+            changed.add("status")
+        if self.snoozed_until and self.now >= self.snoozed_until:
+            self.snoozed_until = 0.0
+            changed.add("controls")
+        if self.snoozed_until or self.on_hold:
+            changed.add("controls")  # their countdowns
+        return changed
+
+    def reset(self) -> None:
+        """A new call: forget the last one's panel, keep nothing but the phase."""
+        phase = self.phase
+        self.__init__()  # type: ignore[misc]
+        self.phase = phase
+
+
+def evidence_lines(cue: Cue) -> list[str]:
+    """The cue's evidence in words a person reads, for the "why" pane."""
+    lines = []
+    ev: dict[str, Any] = cue.evidence or {}
+    if "utterance" in ev:
+        lines.append(f"Heard at {clock(float(ev.get('at', cue.at)))}: \u201c{ev['utterance']}\u201d")
+    for key, label in (("level", "Frustration level"), ("silent_s", "Silent for"), ("overlap_s", "Overlap"),
+                       ("monologue_s", "Talking for"), ("ratio", "Your share of talk"),
+                       ("wpm", "Words a minute"), ("phrases", "Phrases"), ("terms", "Terms"),
+                       ("idioms", "Idioms"), ("commitments", "Promises"), ("signals", "Signals")):
+        if key not in ev or ev[key] in (None, [], ""):
+            continue
+        value = ev[key]
+        if key in ("silent_s", "overlap_s", "monologue_s"):
+            text = f"{float(value):.1f} s"
+        elif key == "ratio":
+            text = f"{100 * float(value):.0f}%"
+        elif key == "level":
+            text = f"{float(value):.2f}"
+        elif isinstance(value, list):
+            text = "; ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        lines.append(f"{label}: {text}")
+    return lines
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    return f"{int(seconds // 60):02d}:{seconds % 60:04.1f}"
+
+
+def mmss(seconds: float) -> str:
+    s = int(max(0.0, seconds))
+    return f"{s // 60}:{s % 60:02d}"

@@ -1,0 +1,227 @@
+"""One call through the engine, in plain Python: no Qt here.
+
+`CallSession` runs a call in whatever thread calls `run_demo()` and reports through an `Outlet`
+(three callbacks). `callcue demo --headless` runs it in the main thread; the overlay runs it in a
+QThread (ui.workers.CallWorker), whose signals carry the same reports to the UI thread. Controls
+(dismiss, snooze, hold) go the other way through a thread-safe queue that the session drains
+between audio chunks, so the engine is only ever touched by its own thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from callcue import paths
+from callcue.engine.events import Event, Partial, TextSegment
+from callcue.errors import CallcueError
+from callcue.settings import Settings
+from callcue.ui.panel import Phase, Tick
+
+CHUNK_S = 0.1
+TICK_GAP_S = 0.04  # wall time between ticks at most: the UI need not redraw faster than this
+
+
+def demo_files() -> tuple[Path, Path]:
+    demo = paths.resources_dir() / "demo"
+    return demo / "demo-call.flac", demo / "demo-call.vtt"
+
+
+@dataclass
+class Outlet:
+    """Where a session's reports go. Each callback may be called from the session's thread."""
+
+    events: Callable[[list[Event]], None]
+    tick: Callable[[Tick], None]
+    phase: Callable[[Phase], None]
+
+
+class _Stopped(Exception):
+    pass
+
+
+@dataclass
+class CallSession:
+    """One call: the bundled demo replayed in real time (`speed` x), or live capture."""
+
+    out: Outlet
+    settings: Settings = field(default_factory=Settings)
+    speed: float = 1.0  # 0: as fast as the machine goes
+    use_model: bool = True  # the demo may transcribe with an English model when one is installed
+    tick_gap_s: float = TICK_GAP_S
+    engine: Any = None  # callcue.engine.pipeline.Engine, once the call has started
+    _actions: queue.Queue[str] = field(default_factory=queue.Queue)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    # ---- from any thread -------------------------------------------------------------------
+
+    def request(self, action: str) -> None:
+        """A control from the agent, done between chunks: "dismiss" (or "dismiss:CUE-ID" to dismiss only
+        that cue), "snooze", "hold", "resume"."""
+        self._actions.put(action)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # ---- in the session's thread -----------------------------------------------------------
+
+    def run_demo(self) -> None:
+        try:
+            self._run_demo()
+        except _Stopped:
+            pass
+        except CallcueError as err:
+            self.out.phase(Phase("error", str(err), fix="settings"))
+        except Exception as err:  # the UI must hear about it: a silent dead worker looks like a frozen call
+            self.out.phase(Phase("error", f"The call stopped on an internal error: {err!r}"))
+
+    def _load(self) -> tuple[Any, Any, list[TextSegment], Any]:
+        from callcue.audio.recording import read_recording
+        from callcue.engine.playbook import load_playbook
+        from callcue.speech.transcript import read_transcript
+
+        audio_path, vtt_path = demo_files()
+        playbook = load_playbook(self.settings.playbook, self.settings.profile)
+        rec = read_recording(audio_path)
+        segments = read_transcript(vtt_path)
+        model = self._english_model() if self.use_model else None
+        return playbook, rec, segments, model
+
+    def _english_model(self) -> Any:
+        """An English model if one is installed and loads; None otherwise (the transcript is used)."""
+        from callcue.speech.models import find_model, load_model, model_lang
+
+        try:
+            ref = find_model(self.settings.model) if self.settings.model else None
+            if ref is not None and not (model_lang(ref.name) or "").startswith("en"):
+                ref = None  # the user's model is for another language; the demo call is English
+            ref = ref or find_model(lang="en")
+            return load_model(ref) if ref is not None else None
+        except CallcueError:
+            return None  # a broken model must not spoil the demo; the transcript still works
+
+    def _run_demo(self) -> None:
+        from callcue.engine.pipeline import Engine
+        from callcue.engine.replay import replay
+
+        self.out.phase(Phase("loading", "Loading the demo call\u2026"))
+        playbook, rec, segments, model = self._load()
+        if model is not None:
+            from callcue.speech.recognizer import StreamingRecognizer
+
+            recognizers = {c: StreamingRecognizer(model, who=c) for c in rec.channels}
+            engine = Engine(playbook, channels=tuple(rec.channels), words="vosk", model=model.name)
+            words_from = f"transcribed live by {model.name}"
+            given: list[TextSegment] = []
+        else:
+            recognizers = {}
+            engine = Engine(playbook, channels=tuple(rec.channels), words="file")
+            words_from = "words from the bundled transcript (no English speech model installed)"
+            given = segments
+        self.engine = engine
+        self.out.events(engine.start(duration_s=rec.duration_s, note=f"demo call: {words_from}"))
+        self.out.phase(Phase("listening", f"Demo call \u00b7 {words_from}"))
+
+        chunk = int(CHUNK_S * 16000)
+        total = max(len(a) for a in rec.channels.values())
+        batch: list[Event] = []
+        shown: dict[str, str] = {}
+        start = time.perf_counter()
+        last_tick = [-1.0]
+
+        def on_chunk(t: float) -> None:
+            if self._stop.is_set():
+                raise _Stopped
+            self._do_actions(batch)
+            if recognizers:
+                pos = int(round(t * 16000))
+                for who, rec_ in recognizers.items():
+                    outs = rec_.accept(rec.channels[who][pos:pos + chunk], pos)
+                    if pos + chunk >= total:  # the last chunk: the last words, before the engine finishes
+                        outs += rec_.flush()
+                    for out in outs:
+                        if isinstance(out, TextSegment):
+                            batch.extend(engine.add_result(who, out))
+                        else:
+                            batch.extend(engine.add_partial(who, out.text))
+            else:
+                batch.extend(_transcript_captions(segments, t, shown))
+            self._flush(batch, t, last_tick)
+            self._pace(start, t)
+
+        try:
+            for ev in replay(engine, rec.channels, given, CHUNK_S, on_chunk):
+                batch.append(ev)
+        except _Stopped:
+            batch.extend(engine.finish())
+        self._flush(batch, engine.now, last_tick, force=True)
+        self.out.phase(Phase("ended", f"Demo call ended \u00b7 {words_from}"))
+
+    def _do_actions(self, batch: list[Event]) -> None:
+        while True:
+            try:
+                action = self._actions.get_nowait()
+            except queue.Empty:
+                return
+            name, _, cue_id = action.partition(":")
+            if name == "dismiss" and cue_id:
+                active = self.engine.board.active
+                if active is None or active.id != cue_id:
+                    continue  # the cue the agent saw has already gone: do not dismiss its successor
+            batch.extend(self.engine.act(name))
+
+    def _flush(self, batch: list[Event], t: float, last_tick: list[float], force: bool = False) -> None:
+        if batch:
+            self.out.events(list(batch))
+            batch.clear()
+        wall = time.perf_counter()
+        if force or wall - last_tick[0] >= self.tick_gap_s:
+            last_tick[0] = wall
+            self.out.tick(engine_tick(self.engine, t))
+
+    def _pace(self, start: float, t: float) -> None:
+        """Wait until the wall clock reaches audio time `t` (scaled by speed); stop promptly if asked."""
+        if self.speed <= 0:
+            return
+        target = start + (t + CHUNK_S) / self.speed
+        while True:
+            left = target - time.perf_counter()
+            if left <= 0:
+                return
+            if self._stop.wait(min(left, 0.05)):
+                raise _Stopped
+
+
+def engine_tick(engine: Any, t: float) -> Tick:
+    """What the panel needs from the engine between events: its silence clock and live talk times."""
+    conv = engine.conversation
+    now = max(t, engine.now)
+    quiet = conv.silence_so_far(engine.now) if conv.anyone_spoke else 0.0
+    talk = dict(conv.talk_s)
+    for seg in getattr(conv, "_open", {}).values():  # who is speaking now counts, not only finished turns
+        talk[seg.who] = talk.get(seg.who, 0.0) + max(0.0, seg.end - seg.start)
+    commitments = [c.text for c in engine.commitments]
+    return Tick(at=round(now, 3), quiet_s=round(quiet, 3), talk_s={k: round(v, 2) for k, v in talk.items()},
+                commitments=commitments)
+
+
+def _transcript_captions(segments: list[TextSegment], t: float, shown: dict[str, str]) -> list[Event]:
+    """Live captions from the bundled transcript: the words said by time `t` of each line in progress.
+
+    These are for the panel only and never reach the engine: the engine gets the whole lines, as a
+    transcript gives them, so the demo's events are exactly `callcue analyze`'s.
+    """
+    out: list[Event] = []
+    for seg in segments:
+        if not seg.start <= t < seg.end:
+            continue
+        said = " ".join(w.word for w in seg.words if w.end <= t) if seg.words else ""
+        if said and shown.get(seg.who) != said:
+            shown[seg.who] = said
+            out.append(Partial(who=seg.who, at=round(t, 3), text=said))
+    return out
