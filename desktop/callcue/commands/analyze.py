@@ -10,18 +10,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="analyse a recorded call (WAV, FLAC, OGG)",
                        description="Run the call engine on a recording: speech, talk-over, silences, "
                                    "the customer's frustration and the cues, on the audio's own clock.")
-    p.add_argument("call", help="the recording: stereo (left agent, right customer) or mono")
+    p.add_argument("call", help="the recording: stereo (left agent, right customer) or mono; with --save, "
+                                "a folder of recordings (each with its NAME.vtt/.srt/.json transcript if any)")
     p.add_argument("--transcript", metavar="F", help="WebVTT, SRT or Vosk JSON transcript of the call")
     p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
     p.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
     p.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
     p.add_argument("--channels", metavar="L,R", help="who is on the left and right channel "
                                                      "(default agent,customer)")
+    p.add_argument("--save", action="store_true", help="save as a session for `callcue review` and "
+                                                       "`callcue report`, written during the analysis")
+    p.add_argument("--agent", metavar="NAME", help="with --save: the agent on the call(s)")
+    p.add_argument("-v", "--verbose", action="store_true", help="with --save: print each save to stderr")
     p.set_defaults(run=run)
 
 
 def analyze_file(path: str, transcript: str | None = None, playbook: str | None = None,
-                 profile: str | None = None, channels: str | None = None) -> list:
+                 profile: str | None = None, channels: str | None = None, on_event=None, on_chunk=None) -> list:
+    """The sorted event stream of a recording. `on_event(event)` sees each event as the engine makes it
+    and `on_chunk(t)` each 0.1 s of audio (`analyze --save` writes the session during the analysis)."""
     from callcue.audio.recording import parse_channel_order, read_recording
     from callcue.engine.events import sort_stream
     from callcue.engine.pipeline import Engine
@@ -34,13 +41,20 @@ def analyze_file(path: str, transcript: str | None = None, playbook: str | None 
     rec = read_recording(path, parse_channel_order(channels))
     note = None if segments else "no transcript: words-based signals (sentiment, phrases, commitments) are absent"
     engine = Engine(pb, channels=tuple(rec.channels), words="file" if segments else None)
-    engine.start(duration_s=rec.duration_s, note=note)
-    for _ in replay(engine, rec.channels, segments):
-        pass
+    for event in engine.start(duration_s=rec.duration_s, note=note):
+        if on_event is not None:
+            on_event(event)
+    for event in replay(engine, rec.channels, segments, on_chunk=on_chunk):
+        if on_event is not None:
+            on_event(event)
     return sort_stream(engine.events)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.save:
+        from callcue.commands.save import save_recordings
+
+        return save_recordings(args)
     events = analyze_file(args.call, args.transcript, args.playbook, args.profile, args.channels)
     out = sys.stdout
     if args.json:
