@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local, private soft-skill cues for support calls and chats.",
     )
     parser.add_argument("--version", action="version", version=f"callcue {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that Callcue can work on this PC (screen, audio, model, playbook, storage); "
+                             "exit code 0 pass, 1 fail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"callcue.commands.{name}").register(sub)
@@ -32,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from callcue import managed  # IT's system-wide settings: storage, model, playbook (docs/deploy.md)
+
+    problems = managed.activate().problems
+    if getattr(args, "self_test", False):
+        from callcue.selftest import main as self_test
+
+        return self_test()  # its report shows the managed settings' problems
+    for problem in problems:
+        print(f"callcue: warning: {problem}", file=sys.stderr)
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
