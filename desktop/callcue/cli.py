@@ -14,7 +14,7 @@ from callcue import __version__
 from callcue.errors import CallcueError
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ["analyze", "models"]
+COMMANDS = ["analyze", "models", "review", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -145,7 +145,7 @@ def _agent_next(events: Sequence[Event], at: float) -> dict[str, Any]:
             did.append("went silent" + (" (on hold)" if e.hold else ""))
     if reply is not None and not did:
         did.append("replied without acknowledging")
-    out: dict[str, Any] = {"did": did or ["nothing within 15 s"]}
+    out: dict[str, Any] = {"did": did or ["said nothing for 15 s"]}
     if reply is not None:
         out.update(at=reply.start, after_s=round(max(0.0, reply.start - at), 3), text=reply.text)
     return out

@@ -1,0 +1,74 @@
+"""`callcue review`: the review window for saved sessions (or `--list` them on the terminal)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("review", help="review saved calls: timeline, transcript, scorecard, trends",
+                       description="Open the review window: the saved sessions with search and filters, each "
+                                   "call's timeline, transcript and scorecard, and trends across calls.")
+    p.add_argument("--list", action="store_true", help="print the sessions instead of opening the window")
+    p.add_argument("--db", metavar="FILE", help="the sessions database (default: the user data folder)")
+    p.add_argument("--agent", metavar="NAME", help="only this agent's sessions")
+    p.add_argument("--profile", metavar="NAME", help="only this profile's sessions")
+    p.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD)")
+    p.add_argument("--until", metavar="DATE", help="up to this day, included")
+    p.add_argument("--min-peak", metavar="X", type=float, help="peak frustration at least X (0-1)")
+    p.add_argument("--flag", action="append", default=[], metavar="F", help="with this flag, e.g. escalation")
+    p.add_argument("--search", metavar="TEXT", help="in agent, profile, file name and transcript")
+    p.add_argument("--open", metavar="SESSION", help="open this session in the window")
+    p.add_argument("--role", choices=("agent", "supervisor"), help="override the settings' review role")
+    p.add_argument("--user", metavar="NAME", help="override the settings' agent name")
+    p.set_defaults(run=run)
+
+
+def _policy(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from callcue.report.access import AccessPolicy
+
+    try:
+        from callcue.settings import SettingsStore
+
+        settings = SettingsStore().load()
+    except Exception:  # noqa: BLE001 - settings are optional here; the overlay reports their problems
+        settings = None
+    policy = AccessPolicy.from_settings(settings)
+    if args.role or args.user:
+        policy = AccessPolicy(role=args.role or policy.role, user=args.user or policy.user,
+                              supervisors_see=policy.supervisors_see, team=policy.team, flag_peak=policy.flag_peak)
+    return policy
+
+
+def _filters(args: argparse.Namespace) -> dict:
+    return {"agent": args.agent, "profile": args.profile, "since": args.since, "until": args.until,
+            "min_peak": args.min_peak, "flags": tuple(args.flag), "search": args.search}
+
+
+def run(args: argparse.Namespace) -> int:
+    from callcue.report.access import visible
+    from callcue.sessions_io import open_store
+
+    store, recovered = open_store(args.db)
+    for s in recovered:
+        print(f"callcue: recovered the unfinished session {s.id} ({s.duration_s or 0:.0f} s saved)", file=sys.stderr)
+    policy = _policy(args)
+    if args.list:
+        try:
+            sessions = visible(store.list(**_filters(args)), policy)
+        finally:
+            store.close()
+        out = sys.stdout
+        for s in sessions:
+            peak = "-" if s.peak_frustration is None else f"{s.peak_frustration:.2f}"
+            dur = "-" if s.duration_s is None else f"{s.duration_s:6.0f}s"
+            out.write(f"{s.id}  {s.started().strftime('%Y-%m-%d %H:%M')}  {s.state:<9}  {(s.agent or '-'):<12}  "
+                      f"{(s.profile or '-'):<10}  {dur}  peak {peak:<4}  {','.join(s.flags) or '-':<10}  "
+                      f"{(s.source or s.kind).rsplit('/', 1)[-1]}\n")
+        if not sessions:
+            print(f"callcue: no sessions match in {store.path}", file=sys.stderr)
+        return 0
+    from callcue.ui.review import run_review
+
+    return run_review(store, policy, filters=_filters(args), open_session=args.open)
