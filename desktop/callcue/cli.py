@@ -14,7 +14,7 @@ from callcue import __version__
 from callcue.errors import CallcueError
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ["analyze", "models", "review", "report"]
+COMMANDS = ["run", "demo", "analyze", "models", "review", "report", "chat"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         return self_test()  # its report shows the managed settings' problems
     for problem in problems:
         print(f"callcue: warning: {problem}", file=sys.stderr)
+    if args.command is None:  # `callcue` alone opens the overlay
+        from callcue.commands.run import run as open_overlay
+
+        args.run = open_overlay
     if not getattr(args, "run", None):
         parser.print_help()
         return 0

@@ -234,7 +234,10 @@ class SettingsStore:
 
     def save(self, settings: Settings) -> None:
         """Write the user's values atomically: a crash mid-write never leaves a half file."""
-        data = {k: v for k, v in settings.to_dict().items() if k not in settings.locked}
+        # Only the user's own values: a locked, managed or environment value is not the user's choice,
+        # and writing it would keep it after IT or the environment changes it.
+        data = {k: v for k, v in settings.to_dict().items()
+                if k not in settings.locked and settings.source.get(k) not in ("managed", "env")}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

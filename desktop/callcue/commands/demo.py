@@ -48,15 +48,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_headless(speed: float, use_model: bool = True, captions: bool = True) -> int:
-    from callcue.settings import SettingsStore
+    from callcue.commands.run import load_settings
     from callcue.ui.headless import HeadlessPanel
     from callcue.ui.session import CallSession, Outlet
 
-    store = SettingsStore()
-    settings = store.load()
+    settings, notice = load_settings()
     panel = HeadlessPanel(captions=captions)
-    if store.notice:
-        panel.out.write(f"note: {store.notice}\n")
+    if notice:
+        panel.out.write(f"note: {notice}\n")
     session = CallSession(Outlet(panel.events, panel.tick, panel.phase), settings, speed=speed,
                           use_model=use_model, tick_gap_s=0.0)
     try:

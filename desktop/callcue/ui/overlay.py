@@ -29,6 +29,7 @@ from callcue.engine.events import Event
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
 from callcue.ui import theme
 from callcue.ui.panel import PanelState, Phase, Tick
+from callcue.ui.qtcompat import emit
 from callcue.ui.widgets import (
     Captions,
     CueCard,
@@ -101,7 +102,7 @@ class Overlay(QWidget):
         self.mode_button.clicked.connect(self.toggle_mode)
         self.settings_button = tool_button("\u2699", "Settings: devices, model, playbook, panel, hotkeys",
                                            "settingsButton")
-        self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(""))
+        self.settings_button.clicked.connect(lambda: emit(self.settingsRequested, ""))
         self.close_button = tool_button("\u2715", "Quit Callcue (stops the call)", "closeButton")
         self.close_button.clicked.connect(self.quitRequested)
         head = QHBoxLayout()
@@ -156,10 +157,6 @@ class Overlay(QWidget):
         self.promises_section = Section("Promises")
         self.status = StatusLine()
         self.status.fixRequested.connect(self.settingsRequested)
-        self.source = QLabel()
-        self.source.setObjectName("source")
-        self.source.setWordWrap(True)
-        self.source.setFont(small_font(self, -1))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 10)
@@ -173,13 +170,12 @@ class Overlay(QWidget):
         lay.addWidget(self.meter)
         lay.addWidget(self.talk)
         lay.addWidget(self.captions_section)
-        lay.addWidget(self.captions, 1)
+        lay.addWidget(self.captions)
         lay.addWidget(self.promises_section)
         lay.addWidget(self.promises)
-        lay.addWidget(self.source)
         lay.addWidget(self.status)
         self._expanded_only = [self.meter, self.talk, self.captions_section, self.captions,
-                               self.promises_section, self.promises, self.source]
+                               self.promises_section, self.promises]
         self.setStyleSheet(theme.style_sheet())
 
     def show_notice(self, text: str | None) -> None:
@@ -199,12 +195,10 @@ class Overlay(QWidget):
         """Where the panel goes: the chosen edge of the chosen screen's free area (no taskbars)."""
         area = self.target_screen().availableGeometry()
         width = min(self.settings.width, area.width())
-        if self.expanded:
-            height = area.height()
-        else:
-            self.layout().activate()
-            height = min(max(self.layout().totalHeightForWidth(width), self.minimumSizeHint().height()),
-                         area.height())
+        # As tall as its content, no taller: every pixel the panel takes is the agent's workspace.
+        self.layout().activate()
+        height = min(max(self.layout().totalHeightForWidth(width), self.minimumSizeHint().height()),
+                     area.height())
         x = area.left() if self.settings.edge == "left" else area.left() + area.width() - width
         return QRect(x, area.top(), width, height)
 
@@ -214,8 +208,7 @@ class Overlay(QWidget):
         self.setGeometry(rect)
 
     def fit_height(self) -> None:
-        if not self.expanded:
-            self.dock()
+        self.dock()
 
     @property
     def expanded(self) -> bool:
@@ -256,7 +249,7 @@ class Overlay(QWidget):
         self.dock()
         if visible:
             self.show()
-        self.stateChanged.emit()
+        emit(self.stateChanged)
 
     def apply_settings(self) -> None:
         """After the settings dialog: everything that may have changed, at once."""
@@ -375,7 +368,7 @@ class Overlay(QWidget):
         st = self.state
         if "cue" in changed and self.card.cue is not st.cue:
             self.card.set_cue(st.cue)
-            self.cueChanged.emit(st.cue)
+            emit(self.cueChanged, st.cue)
             self.fit_height()
         if "frustration" in changed:
             self.meter.set_level(st.frustration, st.trend)
@@ -393,12 +386,11 @@ class Overlay(QWidget):
             self.promises.set_items(st.commitments)
         if "status" in changed:
             self.status.set_state(st)
-            self.source.setText(f"Words: {st.source_text()}" if st.source_text() else "")
             self.fit_height()
         if changed & {"status", "controls"}:
             self._controls()
         if changed & {"status", "controls", "cue"}:
-            self.stateChanged.emit()
+            emit(self.stateChanged)
 
     def _controls(self) -> None:
         st, keys = self.state, self.settings.hotkeys

@@ -8,6 +8,7 @@ the same events and ticks sees the same panel.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -263,3 +264,8 @@ def clock(seconds: float) -> str:
 def mmss(seconds: float) -> str:
     s = int(max(0.0, seconds))
     return f"{s // 60}:{s % 60:02d}"
+
+
+def countdown(seconds: float) -> str:
+    """Time left, rounded up: a snooze of 5 minutes shows 5:00, not 4:59, when it starts."""
+    return mmss(math.ceil(max(0.0, seconds) - 1e-6))

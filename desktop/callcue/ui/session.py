@@ -162,6 +162,12 @@ class CallSession:
         self._flush(batch, engine.now, last_tick, force=True)
         self.out.phase(Phase("ended", f"Demo call ended \u00b7 {words_from}"))
 
+    def run_live(self) -> None:
+        why = _live_unavailable()
+        if why:
+            self.out.phase(Phase("error", why))
+            return
+
     def _do_actions(self, batch: list[Event]) -> None:
         while True:
             try:
@@ -225,3 +231,11 @@ def _transcript_captions(segments: list[TextSegment], t: float, shown: dict[str,
             shown[seg.who] = said
             out.append(Partial(who=seg.who, at=round(t, 3), text=said))
     return out
+
+
+def _live_unavailable() -> str | None:
+    try:
+        import callcue.audio.capture  # noqa: F401
+    except ImportError:
+        return "Live listening is not part of this build yet; `callcue demo` shows the panel at work."
+    return None

@@ -5,7 +5,16 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -18,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from callcue.engine.events import Cue
 from callcue.ui import theme
-from callcue.ui.panel import Caption, PanelState, evidence_lines, mmss
+from callcue.ui.panel import Caption, PanelState, countdown, evidence_lines, mmss
+from callcue.ui.qtcompat import emit
 
 
 def tool_button(text: str, tip: str, name: str = "") -> QToolButton:
@@ -263,6 +273,9 @@ class TalkBar(QWidget):
             p.drawRoundedRect(QRectF(bar.x(), bar.y(), max(aw, 0.0), bar.height()), bar_h / 2, bar_h / 2)
 
 
+CAPTION_LINES = 9
+
+
 class Captions(QLabel):
     """Both sides' words: finished lines stay, the line being spoken is replaced as it grows."""
 
@@ -272,11 +285,15 @@ class Captions(QLabel):
         self.setWordWrap(True)
         self.setTextFormat(Qt.RichText)
         self.setAlignment(Qt.AlignLeft | Qt.AlignBottom)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Ignored)
-        self.setMinimumHeight(QFontMetrics(self.font()).height() * 4)
+        # A fixed height: the panel must not grow and shrink with every word; the newest lines are
+        # kept at the bottom and the oldest scroll off the top.
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * CAPTION_LINES + 4)
         self.lines: list[Caption] = []
+        self._state: PanelState | None = None
 
     def set_captions(self, state: PanelState) -> None:
+        self._state = state
         lines = list(state.finals) + sorted(state.partials.values(), key=lambda c: c.at)
         self.lines = lines
         if not lines:
@@ -290,7 +307,22 @@ class Captions(QLabel):
             if not c.final:
                 text = f"<i style='color:{theme.DIM}'>{text}\u2026</i>"
             parts.append(f"<b style='color:{colour}'>{who}:</b> {text}")
+        # Drop the oldest lines until the rest fit: a clipped half line at the top reads as garbage.
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        doc.setTextWidth(max(50, self.contentsRect().width()))
+        while len(parts) > 1:
+            doc.setHtml("<br>".join(parts))
+            if doc.size().height() <= self.contentsRect().height():
+                break
+            parts.pop(0)
         self.setText("<br>".join(parts))
+
+    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        if self._state is not None:
+            self.set_captions(self._state)
 
 
 class Promises(QLabel):
@@ -326,7 +358,7 @@ class StatusLine(QWidget):
         self.fix = tool_button("Fix\u2026", "", "fixButton")
         self.fix.hide()
         self._fix_kind = ""
-        self.fix.clicked.connect(lambda: self.fixRequested.emit(self._fix_kind))
+        self.fix.clicked.connect(lambda: emit(self.fixRequested, self._fix_kind))
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
@@ -369,7 +401,7 @@ class TimerLabel(QLabel):
         elif state.silence_visible:
             text, kind = f"Quiet {mmss(state.quiet_s)}", "silence"
         if state.snoozed_for > 0:
-            snooze = f"Cues snoozed {mmss(state.snoozed_for)}"
+            snooze = f"Cues snoozed {countdown(state.snoozed_for)}"
             text = f"{text} \u00b7 {snooze}" if text else snooze
             kind = kind or "snooze"
         self.setProperty("kind", kind)

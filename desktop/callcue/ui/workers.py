@@ -6,9 +6,12 @@ is touched off the UI thread and a slow chunk (Vosk can take 0.5 s) never blocks
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from callcue.settings import Settings
+from callcue.ui.qtcompat import emit
 from callcue.ui.session import CallSession, Outlet
 
 
@@ -21,7 +24,8 @@ class CallWorker(QObject):
     def __init__(self, settings: Settings, mode: str = "demo", speed: float = 1.0, use_model: bool = True) -> None:
         super().__init__()
         self.mode = mode
-        self.session = CallSession(Outlet(self.events.emit, self.tick.emit, self.phase.emit), settings,
+        outlet = Outlet(partial(emit, self.events), partial(emit, self.tick), partial(emit, self.phase))
+        self.session = CallSession(outlet, settings,
                                    speed=speed, use_model=use_model)
         self._thread = QThread()
         self._thread.setObjectName(f"callcue-{mode}")
@@ -42,7 +46,7 @@ class CallWorker(QObject):
             else:
                 self.session.run_live()
         finally:
-            self.done.emit()
+            emit(self.done)
             self._thread.quit()
 
     def act(self, action: str) -> None:

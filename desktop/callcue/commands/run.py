@@ -1,0 +1,136 @@
+"""`callcue` (or `callcue run`): the live overlay beside the agent's tools."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="open the live overlay (what `callcue` alone does)",
+                       description="Open the overlay: a slim panel docked to a screen edge that shows one "
+                                   "short cue at a time during calls. Start the call from the panel, its tray "
+                                   "icon or the hotkey (Ctrl+Alt+K by default).")
+    p.add_argument("--start", action="store_true", help="start listening at once")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return open_overlay(start=getattr(args, "start", False))
+
+
+def check_display() -> None:
+    from callcue.errors import CallcueError
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise CallcueError("no display to show the overlay on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+                           "run it in a desktop session, or try `callcue demo --headless` to see what it "
+                           "would show")
+
+
+def preflight(settings) -> tuple[str, str | None]:  # type: ignore[no-untyped-def]
+    """Before listening: what is missing (microphone, model) and what the status line offers to fix."""
+    from callcue.errors import CallcueError
+    from callcue.speech.models import find_model
+    from callcue.ui.settings_dialog import input_devices
+
+    problems: list[str] = []
+    fix = None
+    names, why = input_devices()
+    if why:
+        problems.append(f"No microphone: {why}.")
+        fix = "devices"
+    else:
+        for label, chosen in (("Microphone", settings.agent_device), ("Customer audio", settings.customer_device)):
+            if chosen and chosen not in names:
+                problems.append(f"{label} \u201c{chosen}\u201d is not connected; choose another device.")
+                fix = "devices"
+    try:
+        ref = find_model(settings.model)
+        if ref is None:
+            problems.append("No speech model: cues from the voice only (talk-over, silences, pace). "
+                            "Install one for words-based cues.")
+            fix = fix or "model"
+    except CallcueError as err:
+        problems.append(f"Speech model: {err}")
+        fix = fix or "model"
+    return " ".join(problems), fix
+
+
+def load_settings(store=None):  # type: ignore[no-untyped-def]
+    """The user's settings with IT's managed layer and CALLCUE_* variables on top, and what to tell."""
+    from callcue import managed
+    from callcue.settings import SettingsStore
+
+    store = store or SettingsStore()
+    settings = store.load()
+    notes = [store.notice] if store.notice else []
+    notes += managed.apply(settings, managed.current())
+    return settings, " ".join(notes) or None
+
+
+def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True, start: bool = False) -> int:
+    check_display()
+    from PySide6.QtCore import QTimer
+
+    from callcue.settings import SettingsStore
+    from callcue.ui.hotkeys import GlobalHotkeys
+    from callcue.ui.overlay import Overlay, app_instance, run_hotkey
+    from callcue.ui.panel import Phase
+    from callcue.ui.settings_dialog import SettingsDialog
+    from callcue.ui.tray import Tray
+    from callcue.ui.workers import CallWorker
+
+    app = app_instance()
+    app.setApplicationName("Callcue")
+    app.setQuitOnLastWindowClosed(False)  # the settings dialog closing must not end the app
+    store = SettingsStore()
+    settings, notice = load_settings(store)
+
+    def factory():  # type: ignore[no-untyped-def]
+        return CallWorker(settings, "demo" if demo else "live", speed=speed, use_model=use_model)
+
+    overlay = Overlay(settings, store, factory, notice=notice)
+    tray = Tray(overlay)
+    hotkeys = GlobalHotkeys(overlay)
+    hotkeys.triggered.connect(lambda action: run_hotkey(overlay, action))
+    hotkeys.set_keys(settings.hotkeys)
+
+    def hotkey_note() -> str | None:
+        if hotkeys.reason:
+            return hotkeys.reason
+        if hotkeys.failed:
+            return "Some keys could not be set: " + "; ".join(hotkeys.failed.values())
+        return None
+
+    def open_settings(page: str = "") -> None:
+        dialog = SettingsDialog(settings, store, hotkey_note=hotkey_note())
+        dialog.open_page(page)
+        dialog.applied.connect(overlay.apply_settings)
+        dialog.applied.connect(lambda: hotkeys.set_keys(settings.hotkeys))
+        dialog.applied.connect(lambda: None if demo or overlay.in_call else check())
+        dialog.exec()
+
+    def check() -> None:
+        problem, fix = preflight(settings)
+        if problem and overlay.state.phase.name == "idle":
+            overlay.on_phase(Phase("idle", f"Not listening. {problem}", fix=fix))
+        elif overlay.state.phase.name == "idle":
+            overlay.on_phase(Phase("idle", overlay._idle_text()))
+
+    overlay.settingsRequested.connect(open_settings)
+    overlay.quitRequested.connect(app.quit)
+    overlay.show()
+    tray.show()
+    if demo or start:
+        QTimer.singleShot(0, overlay.start_call)
+    else:
+        QTimer.singleShot(0, check)
+    try:
+        return app.exec()
+    finally:
+        hotkeys.stop()
+        overlay.shutdown()

@@ -1,0 +1,129 @@
+"""Fixtures for the overlay tests: Qt offscreen, injected settings, stand-ins for the call worker."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+# Before any QApplication exists (pytest-qt makes it on first use): no window ever pops up on a
+# developer's screen, and CI needs no display. The one Xvfb test runs its overlay in a subprocess.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QObject, Signal  # noqa: E402
+
+from callcue.engine.events import Event  # noqa: E402
+from callcue.settings import Settings, SettingsStore  # noqa: E402
+from callcue.ui.panel import Phase, Tick  # noqa: E402
+from callcue.ui.qtcompat import emit
+
+
+@pytest.fixture(autouse=True)
+def _no_managed_file(monkeypatch):
+    monkeypatch.setenv("CALLCUE_MANAGED_CONFIG", "")  # /etc/callcue/managed.toml of this machine is not ours
+    for key in ("CALLCUE_MODEL", "CALLCUE_PLAYBOOK", "CALLCUE_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def store(tmp_path) -> SettingsStore:
+    return SettingsStore(tmp_path / "config" / "settings.json")
+
+
+class FakeWorker(QObject):
+    """The worker's signals, driven by the test: synthetic events and an audio clock, no threads."""
+
+    events = Signal(object)
+    tick = Signal(object)
+    phase = Signal(object)
+    done = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions: list[str] = []
+
+    def start(self) -> None:
+        emit(self.phase, Phase("listening", "Listening (test)"))
+
+    def act(self, action: str) -> None:
+        self.actions.append(action)
+
+    def request_stop(self) -> None:
+        emit(self.done)
+
+    def stop(self) -> None:
+        pass
+
+    def send(self, *events: Event) -> None:
+        emit(self.events, list(events))
+
+    def clock(self, at: float, **kw) -> None:
+        emit(self.tick, Tick(at=at, **kw))
+
+
+class EngineWorker(FakeWorker):
+    """A real engine, driven in the test's thread: controls go through CallSession's own action path."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        from callcue.ui.session import CallSession, Outlet
+
+        outlet = Outlet(partial(emit, self.events), partial(emit, self.tick), partial(emit, self.phase))
+        self.session = CallSession(outlet,
+                                   settings or Settings(), speed=0)
+
+    def play_demo_until(self, until_s: float, start_s: float = 0.0) -> None:
+        """Feed the demo call's audio (with its transcript) from `start_s` to `until_s`."""
+        from callcue.audio.recording import read_recording
+        from callcue.engine.pipeline import Engine
+        from callcue.engine.playbook import load_playbook
+        from callcue.speech.transcript import read_transcript
+        from callcue.ui.session import demo_files, engine_tick
+
+        if self.session.engine is None:
+            audio, vtt = demo_files()
+            self.rec = read_recording(audio)
+            engine = Engine(load_playbook(), channels=tuple(self.rec.channels), words="file")
+            self.session.engine = engine
+            self.send(*engine.start(duration_s=self.rec.duration_s))
+            for seg in read_transcript(vtt):
+                self.send(*engine.add_result(seg.who, seg))
+        engine = self.session.engine
+        chunk = 1600
+        pos = int(start_s * 16000)
+        while pos < int(until_s * 16000):
+            out: list[Event] = []
+            for who, pcm in self.rec.channels.items():
+                out += engine.feed(who, pcm[pos:pos + chunk])
+            pos += chunk
+            if out:
+                self.send(*out)
+            emit(self.tick, engine_tick(engine, pos / 16000))
+
+    def act(self, action: str) -> None:
+        super().act(action)
+        self.session.request(action)
+        batch: list[Event] = []
+        self.session._do_actions(batch)
+        if batch:
+            self.send(*batch)
+
+
+@pytest.fixture
+def fake_worker() -> FakeWorker:
+    return FakeWorker()
+
+
+@pytest.fixture
+def overlay(qtbot, settings, store, fake_worker):
+    from callcue.ui.overlay import Overlay
+
+    o = Overlay(settings, store, worker_factory=lambda: fake_worker)
+    qtbot.addWidget(o)
+    o.show()
+    return o

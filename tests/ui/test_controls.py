@@ -1,0 +1,88 @@
+"""Dismiss, snooze and hold from the panel, through the real engine on the demo call."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from callcue.engine.events import Cue, CueAction
+from callcue.ui.overlay import Overlay, run_hotkey
+
+from .conftest import EngineWorker
+
+FIRST_CUE_S = 21.4  # the demo's first cue: "Check in" after the silence that follows "one moment"
+
+
+@pytest.fixture
+def live(qtbot, settings, store):
+    worker = EngineWorker(settings)
+    o = Overlay(settings, store, worker_factory=lambda: worker)
+    qtbot.addWidget(o)
+    o.show()
+    o.start_call()
+    worker.play_demo_until(22.0)
+    assert o.card.cue is not None and o.card.cue.id == "check-in-silence"
+    return o, worker
+
+
+def actions(worker: EngineWorker) -> list[CueAction]:
+    return [e for e in worker.session.engine.events if isinstance(e, CueAction)]
+
+
+def test_dismiss_is_recorded_in_the_engine_event_stream(live, qtbot):
+    o, worker = live
+    qtbot.mouseClick(o.card.dismiss_button, Qt.LeftButton)
+    assert o.card.cue is None and not o.card.text.isVisible()
+    assert [(a.action, a.cue) for a in actions(worker)] == [("dismiss", "check-in-silence")]
+    assert worker.session.engine.board.dismissed == ["check-in-silence"]
+    worker.play_demo_until(30.0, start_s=22.0)  # the next cue still comes
+    assert o.card.cue is not None and o.card.cue.id == "acknowledge-frustration"
+
+
+def test_dismiss_of_a_cue_that_has_gone_does_not_dismiss_the_next(live):
+    o, worker = live
+    worker.session.request("dismiss:let-them-finish")  # the agent's click came after that cue had gone
+    batch: list = []
+    worker.session._do_actions(batch)
+    assert batch == [] and actions(worker) == []
+    assert o.card.cue.id == "check-in-silence"
+
+
+def test_snooze_hides_cues_for_five_minutes(live, qtbot):
+    o, worker = live
+    qtbot.mouseClick(o.snooze_button, Qt.LeftButton)
+    (snooze,) = actions(worker)
+    assert snooze.action == "snooze" and snooze.until == pytest.approx(snooze.at + 300)
+    assert o.card.cue is None
+    assert o.timer.isVisible() and "Cues snoozed 5:00" in o.timer.text()
+    worker.play_demo_until(61.0, start_s=22.0)  # the rest of the call: every cue is held back
+    assert o.card.cue is None
+    assert not [e for e in worker.session.engine.events if isinstance(e, Cue) and e.at > snooze.at]
+    assert "Cues snoozed 4:" in o.timer.text()
+
+
+def test_hold_mutes_cues_until_resumed(live, qtbot):
+    o, worker = live
+    qtbot.mouseClick(o.hold_button, Qt.LeftButton)
+    assert [a.action for a in actions(worker)] == ["hold"]
+    assert o.card.cue is None and o.hold_button.text() == "Resume" and o.hold_button.isChecked()
+    assert o.timer.text().startswith("On hold 0:00")
+    worker.play_demo_until(27.5, start_s=22.0)
+    assert o.timer.text().startswith("On hold 0:05")
+    assert not [e for e in worker.session.engine.events if isinstance(e, Cue) and e.at > 22.0]
+    qtbot.mouseClick(o.hold_button, Qt.LeftButton)
+    assert [a.action for a in actions(worker)] == ["hold", "resume"]
+    assert o.hold_button.text() == "Hold" and not o.hold_button.isChecked()
+    worker.play_demo_until(34.0, start_s=27.5)  # cues come again after the hold
+    assert o.card.cue is not None
+
+
+def test_hotkey_actions_reach_the_engine(live):
+    o, worker = live
+    run_hotkey(o, "dismiss")
+    run_hotkey(o, "hold")
+    run_hotkey(o, "hold")
+    run_hotkey(o, "snooze")
+    assert [a.action for a in actions(worker)] == ["dismiss", "hold", "resume", "snooze"]
+    run_hotkey(o, "expand")
+    assert o.settings.mode == "compact"

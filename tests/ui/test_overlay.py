@@ -1,0 +1,282 @@
+"""The overlay in Qt's offscreen platform, driven by synthetic events and the audio clock."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from callcue.engine.events import (
+    CallStart,
+    Cue,
+    Frustration,
+    Partial,
+    Speech,
+    Status,
+    Summary,
+    Utterance,
+)
+from callcue.ui.overlay import Overlay
+from callcue.ui.panel import Phase
+from callcue.ui.qtcompat import emit
+
+
+def cue(cid: str = "let-them-finish", at: float = 10.0, text: str = "Let them finish",
+        skill: str = "active-listening", until: float | None = None, severity: str = "warn") -> Cue:
+    return Cue(at=at, id=cid, skill=skill, severity=severity, text=text, why="You started while they spoke.",
+               evidence={"at": at - 1, "overlap_s": 0.9}, until=at + 6 if until is None else until)
+
+
+def started(overlay: Overlay, worker) -> None:
+    overlay.start_call()
+    assert overlay.worker is worker and overlay.in_call
+
+
+# ---- the window --------------------------------------------------------------------------------
+
+
+def test_window_is_on_top_frameless_and_never_takes_focus(overlay):
+    flags = overlay.windowFlags()
+    for flag in (Qt.WindowStaysOnTopHint, Qt.WindowDoesNotAcceptFocus, Qt.FramelessWindowHint, Qt.Tool):
+        assert flags & flag, flag
+    assert not flags & Qt.WindowTransparentForInput
+    assert overlay.testAttribute(Qt.WA_ShowWithoutActivating)
+    assert overlay.focusPolicy() == Qt.NoFocus
+    assert overlay.windowHandle().flags() & Qt.WindowDoesNotAcceptFocus  # what the platform is told
+    assert all(b.focusPolicy() == Qt.NoFocus for b in (overlay.call_button, overlay.hold_button,
+                                                       overlay.snooze_button, overlay.card.dismiss_button))
+
+
+def test_click_through_toggles_input_transparency_and_is_remembered(overlay, store):
+    overlay.toggle_click_through()
+    assert overlay.windowFlags() & Qt.WindowTransparentForInput
+    assert overlay.windowFlags() & Qt.WindowStaysOnTopHint
+    assert overlay.isVisible() and overlay.click_through_label.isVisible()
+    assert store.load().click_through is True
+    overlay.toggle_click_through()
+    assert not overlay.windowFlags() & Qt.WindowTransparentForInput
+    assert store.load().click_through is False
+
+
+def test_docks_to_the_right_or_left_edge_of_the_screen(overlay, settings):
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    g = overlay.geometry()
+    assert (g.right(), g.top(), g.width()) == (area.right(), area.top(), settings.width)
+    assert g.height() <= area.height()
+    settings.set("edge", "left")
+    settings.set("width", 300)
+    overlay.apply_settings()
+    g = overlay.geometry()
+    assert (g.left(), g.top(), g.width()) == (area.left(), area.top(), 300)
+
+
+def test_width_is_clamped_to_the_screen_and_an_unknown_screen_falls_back_to_the_primary(overlay, settings):
+    settings.set("width", 720)
+    settings.set("screen", "HDMI-9 (unplugged)")
+    overlay.apply_settings()
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    assert overlay.target_screen() is QGuiApplication.primaryScreen()
+    assert overlay.geometry().width() == min(720, area.width())
+    assert overlay.geometry().right() == area.right()
+
+
+def test_compact_mode_hides_the_details_and_is_shorter(overlay, store):
+    tall = overlay.height()
+    assert overlay.captions.isVisible() and overlay.talk.isVisible()
+    overlay.toggle_mode()
+    assert overlay.settings.mode == "compact" and store.load().mode == "compact"
+    assert not overlay.captions.isVisible() and not overlay.talk.isVisible() and not overlay.meter.isVisible()
+    assert overlay.mini_meter.isVisible() and overlay.card.isVisible()
+    assert overlay.height() < tall
+    overlay.toggle_mode()
+    assert overlay.captions.isVisible()
+
+
+def test_opacity_comes_from_the_settings(qtbot, store):
+    from callcue.settings import Settings
+
+    s = Settings()
+    s.set("opacity", 0.6)
+    o = Overlay(s, store)
+    qtbot.addWidget(o)
+    assert abs(o.windowOpacity() - 0.6) < 0.01
+
+
+# ---- cues --------------------------------------------------------------------------------------
+
+
+def test_a_cue_appears_when_the_engine_sends_one_and_leaves_when_its_time_is_over(overlay, fake_worker, qtbot):
+    started(overlay, fake_worker)
+    seen = []
+    overlay.cueChanged.connect(seen.append)
+    assert not overlay.card.text.isVisible()
+    fake_worker.clock(9.9)
+    fake_worker.send(cue(at=10.0, until=16.0))
+    assert overlay.card.text.isVisible() and overlay.card.text.text() == "Let them finish"
+    assert overlay.card.meta.text().startswith("Active listening")
+    fake_worker.clock(15.9)
+    assert overlay.card.text.isVisible()
+    fake_worker.clock(16.0)
+    assert not overlay.card.text.isVisible() and overlay.card.placeholder.isVisible()
+    assert [c.id if c else None for c in seen] == ["let-them-finish", None]
+
+
+def test_the_next_cue_replaces_the_one_showing(overlay, fake_worker):
+    started(overlay, fake_worker)
+    seen = []
+    overlay.cueChanged.connect(seen.append)
+    fake_worker.send(cue(at=10.0))
+    fake_worker.clock(11.0)
+    fake_worker.send(cue("escalation-request", at=11.0, text="They asked to escalate: follow policy",
+                         skill="conflict-management", severity="alert"))
+    assert overlay.card.text.text() == "They asked to escalate: follow policy"
+    assert "urgent" in overlay.card.meta.text()
+    assert [c.id for c in seen] == ["let-them-finish", "escalation-request"]
+    fake_worker.clock(16.5)  # the first cue's time would be over: the second still shows
+    assert overlay.card.cue.id == "escalation-request"
+
+
+def test_why_shows_the_evidence_on_click_and_on_hover(overlay, fake_worker, qtbot):
+    started(overlay, fake_worker)
+    fake_worker.send(cue())
+    assert not overlay.card.why.isVisible()
+    assert "You started while they spoke." in overlay.card.toolTip()
+    qtbot.mouseClick(overlay.card, Qt.LeftButton)
+    assert overlay.card.why.isVisible()
+    assert "Overlap: 0.9 s" in overlay.card.why.text()
+    qtbot.mouseClick(overlay.card.why_button, Qt.LeftButton)
+    assert not overlay.card.why.isVisible()
+
+
+# ---- meters, timers, captions, promises, status -------------------------------------------------
+
+
+def test_frustration_meter_and_talk_bar(overlay, fake_worker):
+    started(overlay, fake_worker)
+    assert "not heard yet" in overlay.meter.text()
+    fake_worker.send(Frustration(at=20.0, level=0.62, trend="rising"))
+    assert overlay.meter.text() == "Customer frustration 0.62 \u25b2 rising"
+    fake_worker.send(Frustration(at=30.0, level=0.5, trend="falling"))
+    assert "0.50 \u25bc easing" in overlay.meter.text()
+    fake_worker.clock(31.0, talk_s={"agent": 30.0, "customer": 10.0})
+    assert overlay.talk.text() == "Talk: you 75% \u00b7 customer 25%"
+
+
+def test_talk_bar_from_speech_events_when_ticks_do_not_carry_talk(overlay, fake_worker):
+    started(overlay, fake_worker)
+    fake_worker.send(Speech(who="agent", start=0.0, end=6.0), Speech(who="customer", start=6.5, end=8.5))
+    assert overlay.talk.text() == "Talk: you 75% \u00b7 customer 25%"
+
+
+def test_silence_timer_shows_once_quiet_for_3_s(overlay, fake_worker):
+    started(overlay, fake_worker)
+    fake_worker.clock(10.0, quiet_s=2.9)
+    assert not overlay.timer.isVisible()
+    fake_worker.clock(10.1, quiet_s=3.0)
+    assert overlay.timer.isVisible() and overlay.timer.text() == "Quiet 0:03"
+    fake_worker.clock(17.4, quiet_s=10.3)
+    assert overlay.timer.text() == "Quiet 0:10"
+    fake_worker.clock(17.5, quiet_s=0.0)
+    assert not overlay.timer.isVisible()
+
+
+def test_silence_timer_derived_from_events_and_the_clock(overlay, fake_worker):
+    started(overlay, fake_worker)
+    fake_worker.send(Utterance(who="agent", start=1.0, end=5.0, text="One moment."))
+    fake_worker.clock(7.9)
+    assert not overlay.timer.isVisible()
+    fake_worker.clock(8.0)
+    assert overlay.timer.isVisible() and overlay.timer.text() == "Quiet 0:03"
+    fake_worker.send(Partial(who="customer", at=8.5, text="hello"))
+    fake_worker.clock(8.6)
+    assert not overlay.timer.isVisible()
+
+
+def test_captions_replace_partials_keep_finals_and_can_be_switched_off(overlay, fake_worker, settings):
+    started(overlay, fake_worker)
+    fake_worker.send(Partial(who="customer", at=1.0, text="my parcel"))
+    fake_worker.send(Partial(who="customer", at=1.5, text="my parcel was due"))
+    assert [c.text for c in overlay.captions.lines] == ["my parcel was due"]
+    fake_worker.send(Utterance(who="customer", start=0.5, end=2.0, text="My parcel was due on Monday."))
+    fake_worker.send(Partial(who="agent", at=2.5, text="I am"))
+    assert [(c.text, c.final) for c in overlay.captions.lines] == [("My parcel was due on Monday.", True),
+                                                                   ("I am", False)]
+    assert "Customer:" in overlay.captions.text() and "You:" in overlay.captions.text()
+    settings.set("captions", False)
+    overlay.apply_settings()
+    assert not overlay.captions.isVisible()
+
+
+def test_promises_from_the_engine_and_the_summary(overlay, fake_worker):
+    started(overlay, fake_worker)
+    fake_worker.clock(51.0, commitments=["I will release the parcel today"])
+    assert overlay.promises.items == ["I will release the parcel today"]
+    fake_worker.send(Summary(talk_ratio=0.6, interruptions=1, longest_silence_s=8.0, frustration_peak=0.8,
+                             cues=[], scores={}, commitments=[{"at": 51.0, "text": "I will call you back tomorrow",
+                                                               "due": "tomorrow"}]))
+    assert overlay.promises.items == ["I will release the parcel today", "I will call you back tomorrow"]
+    assert "call you back tomorrow" in overlay.promises.text()
+
+
+def test_status_line_says_what_is_listening_and_what_went_wrong(overlay, fake_worker, qtbot):
+    started(overlay, fake_worker)
+    fake_worker.send(CallStart(duration_s=None, channels=["agent", "customer"], model="vosk-model-small-en-us-0.15",
+                               transcript="vosk"))
+    emit(fake_worker.phase, Phase("listening", "Listening: Headset mic + Monitor of speakers"))
+    assert "Headset mic" in overlay.status.text.text()
+    assert not overlay.status.fix.isVisible()
+    fake_worker.send(Status(at=12.0, kind="device-lost", message="Headset mic was unplugged", who="agent"))
+    assert "Device lost" in overlay.status.text.text() and "unplugged" in overlay.status.text.text()
+    assert overlay.status.fix.isVisible() and overlay.status.fix.text() == "Choose device\u2026"
+    with qtbot.waitSignal(overlay.settingsRequested) as sig:
+        qtbot.mouseClick(overlay.status.fix, Qt.LeftButton)
+    assert sig.args == ["devices"]
+    fake_worker.send(Status(at=15.0, kind="device-back", message="Headset mic is back", who="agent"))
+    assert "unplugged" not in overlay.status.text.text()
+    fake_worker.send(Status(at=16.0, kind="overload", message="the recognizer fell 2 s behind; audio dropped"))
+    assert "Overload" in overlay.status.text.text()
+    fake_worker.clock(26.5)
+    assert "Overload" not in overlay.status.text.text()  # it passes once the worker keeps up again
+
+
+def test_missing_microphone_and_model_still_open_with_a_way_to_fix_them(qtbot, settings, store, monkeypatch):
+    """What `callcue` does on a machine with no microphone and no model: a clear status, a button."""
+    from callcue.commands import run as run_cmd
+    from callcue.speech import models
+    from callcue.ui import settings_dialog
+
+    monkeypatch.setattr(models, "all_models", lambda: [])  # this machine's Korean test model is not there
+    monkeypatch.setattr(settings_dialog, "input_devices",
+                        lambda: ([], "no input device found: plug in a headset"))
+    problem, fix = run_cmd.preflight(settings)
+    assert "No microphone" in problem and "No speech model" in problem and fix == "devices"
+    o = Overlay(settings, store, worker_factory=None)
+    qtbot.addWidget(o)
+    o.show()
+    o.on_phase(Phase("idle", f"Not listening. {problem}", fix=fix))
+    assert "plug in a headset" in o.status.text.text()
+    assert o.status.fix.isVisible() and o.status.fix.text() == "Choose device\u2026"
+    monkeypatch.setattr(settings_dialog, "input_devices", lambda: (["Headset mic"], None))
+    problem, fix = run_cmd.preflight(settings)
+    assert fix == "model" and "Install one" in problem
+
+
+def test_settings_notice_is_shown_until_closed(qtbot, settings, store):
+    o = Overlay(settings, store, notice="Your settings file was damaged; a copy is in /x.")
+    qtbot.addWidget(o)
+    o.show()
+    assert o.notice_box.isVisible() and "damaged" in o.notice.text()
+    qtbot.mouseClick(o.notice_close, Qt.LeftButton)
+    assert not o.notice_box.isVisible()
+
+
+# ---- controls ------------------------------------------------------------------------------------
+
+
+def test_controls_are_off_until_a_call_starts(overlay, fake_worker):
+    assert not overlay.hold_button.isEnabled() and not overlay.snooze_button.isEnabled()
+    assert overlay.call_button.isEnabled() and "Start" in overlay.call_button.text()
+    overlay.toggle_call()
+    assert overlay.hold_button.isEnabled() and "Stop" in overlay.call_button.text()
+    overlay.toggle_call()
+    assert overlay.state.phase.name == "ended"
+    assert "Start" in overlay.call_button.text()
