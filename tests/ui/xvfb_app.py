@@ -1,0 +1,78 @@
+"""Two small programs for the Xvfb test, run as subprocesses on a real X server.
+
+    python xvfb_app.py holder    a plain window with a text box: the agent's own application
+    python xvfb_app.py overlay   the Callcue overlay showing a cue, with its global hotkeys
+
+Each prints one line per thing the test waits for (READY, TEXT, WHY, CUE, HOTKEYS).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
+
+KEEP: list[object] = []  # the windows must outlive the functions that make them
+
+
+def say(*parts: object) -> None:
+    print(*parts, flush=True)
+
+
+def holder() -> None:
+    w = QWidget()
+    w.setWindowTitle("Agent CRM")
+    w.setStyleSheet("background: #f4f4f4;")
+    edit = QLineEdit()
+    lay = QVBoxLayout(w)
+    lay.addWidget(edit)
+    lay.addStretch(1)
+    edit.textChanged.connect(lambda text: say("TEXT", text))
+    w.setGeometry(40, 40, 700, 500)
+    KEEP.append(w)
+    w.show()
+    w.activateWindow()
+    edit.setFocus()
+    QTimer.singleShot(200, lambda: say("READY", int(w.winId())))
+
+
+def overlay() -> None:
+    from callcue.engine.events import Cue
+    from callcue.settings import Settings
+    from callcue.ui.hotkeys import GlobalHotkeys
+    from callcue.ui.overlay import Overlay, run_hotkey
+    from callcue.ui.panel import Phase
+
+    s = Settings()
+    s.set("opacity", 1.0)  # no compositor on Xvfb: opaque anyway, and the pixels are then exact
+    o = Overlay(s)
+    KEEP.append(o)
+    hotkeys = GlobalHotkeys(o)
+    hotkeys.ready.connect(lambda failed: say("HOTKEYS", repr(failed)))
+    hotkeys.triggered.connect(lambda action: run_hotkey(o, action))
+    hotkeys.set_keys(s.hotkeys)
+    o.cueChanged.connect(lambda cue: say("CUE", cue.id if cue else None))
+    o.card.why_button.toggled.connect(lambda on: say("WHY", "on" if on else "off"))
+    o.on_phase(Phase("listening", "Listening (Xvfb test)"))
+    o.on_events([Cue(at=21.4, id="check-in-silence", skill="time-management", severity="warn",
+                     text="Check in: say what you're doing", why="Silent for 7s.", until=None)])
+    o.show()
+
+    def ready() -> None:
+        g = o.geometry()
+        card = o.card.geometry().translated(o.mapToGlobal(o.rect().topLeft()))
+        why = o.card.why_button
+        centre = why.mapToGlobal(why.rect().center())
+        say("READY", g.x(), g.y(), g.width(), g.height(), card.x(), card.y(), card.width(), card.height(),
+            centre.x(), centre.y())
+
+    QTimer.singleShot(300, ready)
+    app = QApplication.instance()
+    app.aboutToQuit.connect(hotkeys.stop)
+
+
+if __name__ == "__main__":
+    app = QApplication(sys.argv[:1])
+    {"holder": holder, "overlay": overlay}[sys.argv[1]]()
+    sys.exit(app.exec())
