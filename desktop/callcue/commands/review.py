@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--open", metavar="SESSION", help="open this session in the window")
     p.add_argument("--role", choices=("agent", "supervisor"), help="override the settings' review role")
     p.add_argument("--user", metavar="NAME", help="override the settings' agent name")
+    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)  # docs and bug reports
     p.set_defaults(run=run)
 
 
@@ -71,4 +72,4 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from callcue.ui.review import run_review
 
-    return run_review(store, policy, filters=_filters(args), open_session=args.open)
+    return run_review(store, policy, filters=_filters(args), open_session=args.open, screenshot=args.screenshot)

@@ -74,7 +74,9 @@ class AccessPolicy:
         return False
 
     def describe(self) -> str:
-        who = self.user or "this computer's user"
+        if self.user is None:
+            return "all sessions on this computer (no agent name set)"
+        who = self.user
         if self.role == "agent":
             return f"agent {who}: own sessions"
         scope = {"all": "all sessions", "team": f"team {', '.join(self.team) or '(empty)'}",

@@ -298,8 +298,7 @@ class TrendChart(QWidget):
             cy = legend_h + (k // cols) * cell_h
             plot = QRectF(cx + 44, cy + 22, cell_w - 60, cell_h - 44)
             values = [r.value(metric) for r in self.rows if r.value(metric) is not None]
-            top = max(values + [0.0]) if metric != "talk_ratio" else 1.0
-            top = 1.0 if metric == "peak" else (top * 1.15 or 1.0)
+            top = 1.0 if metric in ("talk_ratio", "peak") else (max(values + [0.0]) * 1.15 or 1.0)
             p.setFont(bold)
             p.setPen(QColor(INK))
             p.drawText(QPointF(cx + 4, cy + 14), title)

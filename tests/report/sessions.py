@@ -1,0 +1,49 @@
+"""Sample sessions for the report and review tests (and the docs' screenshots): the shared calls,
+analysed once each, saved as sessions of three agents over four weeks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from callcue.store import SessionMeta, SessionStore
+from tests.conftest import CALLS
+
+AGENTS = ("kim", "lee", "sam")
+WEEKS = 4
+FIRST_MONDAY = datetime(2024, 5, 6, 9, 30)  # a fixed past, so the week grouping is the same every run
+
+
+@cache
+def analysed(name: str) -> tuple:
+    """A call's events in the order the engine made them (as a live call would save them)."""
+    from callcue.commands.analyze import analyze_file
+
+    made: list = []
+    analyze_file(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt"), on_event=made.append)
+    return tuple(made)
+
+
+def plan() -> list[tuple[str, str, datetime]]:
+    """(call, agent, start) for each sample session: each agent takes a different call each week."""
+    names = sorted(p.stem for p in CALLS.glob("*.wav"))
+    out = []
+    for week in range(WEEKS):
+        for a, agent in enumerate(AGENTS):
+            name = names[(week + a * 2) % len(names)]
+            out.append((name, agent, FIRST_MONDAY + timedelta(days=7 * week + a, hours=a)))
+    return out
+
+
+def build(path: Path, sessions: list[tuple[str, str, datetime]] | None = None) -> dict[str, str]:
+    """Write the sample sessions to a new database at `path`; returns {session id: call name}."""
+    from callcue.sessions_io import record
+
+    ids: dict[str, str] = {}
+    with SessionStore(path) as store:
+        for name, agent, start in sessions or plan():
+            meta = SessionMeta(kind="analyze", agent=agent, profile="acme" if agent != "sam" else "telco",
+                               started_at=start, source=str(CALLS / f"{name}.wav"))
+            ids[record(analysed(name), store, meta)] = name
+    return ids
