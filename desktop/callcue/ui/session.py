@@ -54,7 +54,9 @@ class CallSession:
     speed: float = 1.0  # 0: as fast as the machine goes
     use_model: bool = True  # the demo may transcribe with an English model when one is installed
     tick_gap_s: float = TICK_GAP_S
+    capture: Any = None  # live mode: a capture to use instead of the devices in the settings (tests)
     engine: Any = None  # callcue.engine.pipeline.Engine, once the call has started
+    _pipeline: Any = None
     _actions: queue.Queue[str] = field(default_factory=queue.Queue)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -63,7 +65,11 @@ class CallSession:
     def request(self, action: str) -> None:
         """A control from the agent, done between chunks: "dismiss" (or "dismiss:CUE-ID" to dismiss only
         that cue), "snooze", "hold", "resume"."""
-        self._actions.put(action)
+        pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.inbox.put(("act", action))  # the live pipeline's thread owns the engine
+        else:
+            self._actions.put(action)
 
     def stop(self) -> None:
         self._stop.set()
@@ -162,11 +168,71 @@ class CallSession:
         self._flush(batch, engine.now, last_tick, force=True)
         self.out.phase(Phase("ended", f"Demo call ended \u00b7 {words_from}"))
 
+    # ---- live: the devices, through speech.live's pipeline ------------------------------------
+
     def run_live(self) -> None:
-        why = _live_unavailable()
-        if why:
-            self.out.phase(Phase("error", why))
+        try:
+            self._run_live()
+        except CallcueError as err:
+            text = str(err)
+            fix = "devices" if any(w in text for w in ("device", "PortAudio", "microphone")) else "settings"
+            self.out.phase(Phase("error", text, fix=fix))
+        except Exception as err:
+            self.out.phase(Phase("error", f"The call stopped on an internal error: {err!r}"))
+
+    def _run_live(self) -> None:
+        from callcue.engine.pipeline import Engine
+        from callcue.engine.playbook import load_playbook
+        from callcue.speech.live import choose_model, no_model_note
+
+        s = self.settings
+        self.out.phase(Phase("loading", "Opening the sound devices\u2026"))
+        playbook = load_playbook(s.playbook, s.profile)
+        capture, channels = self.capture, None
+        if capture is None:
+            from callcue.audio.capture import DeviceCapture, plan_routes
+
+            routes = plan_routes(s.agent_device, s.customer_device)
+            channels = tuple(c for r in routes for c in r.channels)
+            capture = DeviceCapture(routes)
+        channels = tuple(sorted(channels or capture.channels, key=lambda c: ("agent", "customer", "mixed").index(c)))
+        model, words_from = None, "no speech model: cues from the voice only"
+        try:
+            ref = choose_model(s.model) if self.use_model else None
+        except CallcueError as err:
+            self.out.phase(Phase("error", str(err), fix="model"))
             return
+        if ref is not None:
+            from callcue.speech.models import load_model, new_kaldi_recognizer
+
+            self.out.phase(Phase("loading", f"Loading the speech model {ref.name}\u2026"))
+            try:
+                model = load_model(ref)
+                new_kaldi_recognizer(model)  # a damaged model can load and fail only here
+                words_from = f"words by {ref.name}"
+            except CallcueError as err:
+                self.out.phase(Phase("error", str(err), fix="model"))
+                return
+        engine = Engine(playbook, channels=channels, words="vosk" if model else None,
+                        model=ref.name if model is not None and ref is not None else None)
+        self.engine = engine
+        pipeline = _overlay_pipeline(self, engine, capture, model, None if model else no_model_note())
+        self._pipeline = pipeline
+        pipeline.start()
+        if hasattr(capture, "wait_ready"):
+            capture.wait_ready(10.0)
+        self.out.phase(Phase("listening", f"Listening: {capture.describe()} \u00b7 {words_from}",
+                             fix=None if model else "model"))
+        while not self._stop.wait(0.1) and not pipeline.finished.is_set():
+            if getattr(capture, "done", None) is not None and capture.done.is_set():
+                break  # a recording (tests, benchmark) has been played to its end
+        pipeline.stop()
+        self._pipeline = None
+        if pipeline.error is not None:
+            raise pipeline.error if isinstance(pipeline.error, CallcueError) else CallcueError(
+                f"listening failed ({type(pipeline.error).__name__}: {pipeline.error})")
+        self.out.tick(engine_tick(engine, engine.now))
+        self.out.phase(Phase("ended", f"The call ended \u00b7 {capture.describe()}"))
 
     def _do_actions(self, batch: list[Event]) -> None:
         while True:
@@ -174,12 +240,7 @@ class CallSession:
                 action = self._actions.get_nowait()
             except queue.Empty:
                 return
-            name, _, cue_id = action.partition(":")
-            if name == "dismiss" and cue_id:
-                active = self.engine.board.active
-                if active is None or active.id != cue_id:
-                    continue  # the cue the agent saw has already gone: do not dismiss its successor
-            batch.extend(self.engine.act(name))
+            batch.extend(act_on(self.engine, action))
 
     def _flush(self, batch: list[Event], t: float, last_tick: list[float], force: bool = False) -> None:
         if batch:
@@ -201,6 +262,16 @@ class CallSession:
                 return
             if self._stop.wait(min(left, 0.05)):
                 raise _Stopped
+
+
+def act_on(engine: Any, action: str) -> list[Event]:
+    """Do one control on the engine (in the engine's thread)."""
+    name, _, cue_id = action.partition(":")
+    if name == "dismiss" and cue_id:
+        active = engine.board.active
+        if active is None or active.id != cue_id:
+            return []  # the cue the agent saw has already gone: do not dismiss its successor
+    return engine.act(name)
 
 
 def engine_tick(engine: Any, t: float) -> Tick:
@@ -233,9 +304,26 @@ def _transcript_captions(segments: list[TextSegment], t: float, shown: dict[str,
     return out
 
 
-def _live_unavailable() -> str | None:
-    try:
-        import callcue.audio.capture  # noqa: F401
-    except ImportError:
-        return "Live listening is not part of this build yet; `callcue demo` shows the panel at work."
-    return None
+def _overlay_pipeline(session: CallSession, engine: Any, capture: Any, model: Any, note: str | None) -> Any:
+    """speech.live's pipeline, taught two things the overlay needs: controls and the clock.
+
+    Both happen on the pipeline's own thread, which owns the engine: a control arrives through its
+    inbox like audio does, and a tick follows the audio (at most every TICK_GAP_S of wall time).
+    """
+    from callcue.speech.live import LivePipeline
+
+    class OverlayPipeline(LivePipeline):
+        _last_tick = 0.0
+
+        def _handle(self, item: tuple) -> None:
+            if item[0] == "act":
+                self._emit(act_on(self.engine, item[1]))
+                return
+            super()._handle(item)
+            if item[0] == "audio":
+                wall = time.perf_counter()
+                if wall - self._last_tick >= session.tick_gap_s:
+                    self._last_tick = wall
+                    session.out.tick(engine_tick(self.engine, self.engine.now))
+
+    return OverlayPipeline(engine, capture, model, on_events=session.out.events, note=note)
