@@ -47,3 +47,21 @@ def build(path: Path, sessions: list[tuple[str, str, datetime]] | None = None) -
                                started_at=start, source=str(CALLS / f"{name}.wav"))
             ids[record(analysed(name), store, meta)] = name
     return ids
+
+
+_template: tuple[Path, dict[str, str]] | None = None
+
+
+def sample_db(dest: Path) -> dict[str, str]:
+    """A copy of the sample database at `dest` (built once per test run); returns {id: call name}."""
+    global _template
+    import shutil
+    import tempfile
+
+    if _template is None:
+        path = Path(tempfile.mkdtemp(prefix="callcue-sample-")) / "sessions.db"
+        _template = (path, build(path))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_template[0], dest)  # closed cleanly: the -wal was checkpointed into the file
+    dest.chmod(0o600)
+    return dict(_template[1])

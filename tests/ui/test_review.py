@@ -1,0 +1,138 @@
+"""The review window with pytest-qt (offscreen): list, filter, open, click a marker."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+
+from callcue.store import SessionStore
+from callcue.ui.review import ReviewWindow
+from tests.report.sessions import sample_db
+
+
+@pytest.fixture
+def db(tmp_path):
+    ids = sample_db(tmp_path / "sessions.db")
+    store = SessionStore(tmp_path / "sessions.db")
+    store.ids = ids
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def window(qtbot, db):
+    w = ReviewWindow(db)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    return w
+
+
+def rows(w):
+    table = w.sessions.table
+    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_list_and_filters(qtbot, window):
+    listed = rows(window)
+    assert len(listed) == 12
+    assert [r[0] for r in listed] == sorted((r[0] for r in listed), reverse=True)  # newest first
+    assert "12 of 12 calls" in window.sessions.count.text()
+
+    window.sessions.agent.setCurrentIndex(window.sessions.agent.findData("lee"))
+    assert {r[1] for r in rows(window)} == {"lee"} and len(rows(window)) == 4
+    window.sessions.agent.setCurrentIndex(0)
+
+    window.sessions.flag.setCurrentIndex(window.sessions.flag.findData("escalation"))
+    flagged = rows(window)
+    assert flagged and all("escalation request" in r[5] for r in flagged)
+    window.sessions.flag.setCurrentIndex(0)
+
+    window.sessions.min_peak.setValue(0.9)
+    assert rows(window) and all(float(r[4]) >= 0.9 for r in rows(window))
+    window.sessions.min_peak.setValue(0.0)
+
+    window.sessions.profile.setCurrentIndex(window.sessions.profile.findData("telco"))
+    assert {r[2] for r in rows(window)} == {"telco"}
+    window.sessions.profile.setCurrentIndex(0)
+
+    window.sessions.since.setDate(QDate(2024, 5, 13))
+    window.sessions.until.setDate(QDate(2024, 5, 20))
+    days = {r[0][:10] for r in rows(window)}
+    assert days and all(date(2024, 5, 13) <= date.fromisoformat(d) <= date(2024, 5, 20) for d in days)
+    window.sessions.since.setDate(QDate(2000, 1, 1))
+    window.sessions.until.setDate(QDate(2000, 1, 1))
+    assert len(rows(window)) == 12
+
+    qtbot.keyClicks(window.sessions.search, "broken wheel")  # words from the transcript
+    found = rows(window)
+    assert found and len(found) < 12
+    assert "of 12 calls" in window.sessions.count.text()
+
+
+def test_open_and_click_a_marker_jumps_in_the_transcript(qtbot, window, db):
+    billing = [sid for sid, name in db.ids.items() if name == "billing-dispute"]
+    window.sessions.select(billing[0])  # like a click on its row
+    view = window.view
+    assert view.data is not None and view.data.session.id == billing[0]
+    assert view.transcript.rowCount() == 16 and view.chart.markers
+    assert "0.88" in view.cards.text() and "frustration rose" in view.story.text()
+    assert "empathy" in view.scorecard.text() and "tomorrow before noon" in view.scorecard.text()
+
+    chart = view.chart
+    index = next(i for i, m in enumerate(chart.markers) if "escalate" in m.label)
+    with qtbot.waitSignal(chart.markerClicked) as clicked:
+        qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=chart.marker_center(index).toPoint())
+    assert clicked.args == [index]
+    row = view.selected_line()
+    assert row is not None
+    line = view.data.transcript[row]
+    assert "supervisor" in line.text and line.who == "customer"  # what the cue was about
+    assert line.start <= chart.markers[index].at
+    item = view.transcript.item(row, 2)
+    assert view.transcript.viewport().rect().intersects(view.transcript.visualItemRect(item))
+    assert chart.cursor_t == pytest.approx(chart.markers[index].at)
+    assert "escalate" in view.marker_label.text()
+
+    # Talk-over markers too: the agent cut in while the customer spoke.
+    talk = next(i for i, m in enumerate(chart.markers) if m.kind == "interruption")
+    qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=chart.marker_center(talk).toPoint())
+    assert view.data.transcript[view.selected_line()].start <= chart.markers[talk].at
+
+    # And the other way: picking a transcript line moves the chart's cursor.
+    view.transcript.selectRow(0)
+    assert chart.cursor_t == view.data.transcript[0].start
+
+
+def test_trends_and_topics_tabs_follow_the_filters(qtbot, window):
+    window.tabs.setCurrentWidget(window.trends)
+    assert window.trends.table.rowCount() == 12  # 3 agents x 4 weeks
+    window.sessions.agent.setCurrentIndex(window.sessions.agent.findData("kim"))
+    assert window.trends.table.rowCount() == 4
+    assert {window.trends.table.item(r, 1).text() for r in range(4)} == {"kim"}
+    window.sessions.agent.setCurrentIndex(0)
+    window.tabs.setCurrentWidget(window.topics)
+    terms = [window.topics.table.item(r, 0).text() for r in range(window.topics.table.rowCount())]
+    assert "cancelling" in terms
+
+
+def test_agents_see_only_their_own_calls(qtbot, db):
+    w = ReviewWindow(db, {"role": "agent", "user": "lee"})
+    qtbot.addWidget(w)
+    assert {r[1] for r in rows(w)} == {"lee"} and len(rows(w)) == 4
+    assert w.sessions.agent.count() == 2  # "any" and lee: other agents' names are not shown either
+    kim = next(s.id for s in db.list(agent="kim"))
+    assert not w.open_session(kim)
+    assert "not yours" in w.statusBar().currentMessage()
+    supervisor = ReviewWindow(db, {"role": "supervisor", "user": "boss", "policy": "flagged"})
+    qtbot.addWidget(supervisor)
+    assert rows(supervisor) and all(r[5] or float(r[4]) >= 0.7 for r in rows(supervisor))
+
+
+def test_export_from_the_window(qtbot, window, db, tmp_path):
+    window.open_session(next(iter(db.ids)))
+    window.write_export("html", str(tmp_path / "r.html"))
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert "Wrote" in window.statusBar().currentMessage()
