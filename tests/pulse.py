@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 SINKS = ("agent", "customer")
 
@@ -95,3 +98,173 @@ class PulseServer:
         self.proc = None
         if getattr(self, "log", None):
             self.log.close()
+
+
+# --------------------------------------------------------------------------- a short call to play
+
+# One talk-over (the agent starts 1.6 s before the customer ends) and one 5.5 s silence, in
+# about 17 s: the live tests play it in real time, so it is kept short.
+SHORT_CALL = {
+    "title": "A short call with one talk-over and one silence (live capture tests)",
+    "voices": {"agent": "en-us+f1", "customer": "en-us+m3"},
+    "lead_in": 0.5,
+    "tail": 1.0,
+    "turns": [
+        {"who": "agent", "text": "Contoso support, this is Sam. How can I help?", "mood": "calm"},
+        {"who": "customer", "text": "My internet drops every evening and I keep restarting the router.",
+         "mood": "annoyed", "gap": 0.5},
+        {"who": "agent", "text": "I understand, let me check your line right now.", "mood": "calm", "gap": -1.6},
+        {"who": "customer", "text": "Okay, thank you.", "mood": "calm", "gap": 5.5},
+        {"who": "agent", "text": "It is fixed now.", "mood": "warm", "gap": 0.6},
+    ],
+}
+
+
+class Call:
+    def __init__(self, folder: Path, name: str) -> None:
+        import json
+
+        self.wav = folder / f"{name}.wav"
+        self.truth = json.loads((folder / f"{name}.truth.json").read_text())
+        self.parts = {who: folder / f"{name}.{who}.wav" for who in ("agent", "customer")}
+
+
+def make_short_call(folder: Path, shared: Path) -> Call:
+    """Synthesise SHORT_CALL with shared/tools/make_call.py and split it into one mono file per party."""
+    import json
+    import sys
+
+    import soundfile as sf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "live-short.json"
+    script.write_text(json.dumps(SHORT_CALL))
+    subprocess.run([sys.executable, str(shared / "tools" / "make_call.py"), str(script), str(folder)], check=True,
+                   capture_output=True, timeout=120)
+    call = Call(folder, "live-short")
+    data, rate = sf.read(call.wav, dtype="int16")
+    for i, who in enumerate(("agent", "customer")):
+        sf.write(call.parts[who], data[:, i], rate)
+    return call
+
+
+# --------------------------------------------------------------------------- a stand-in for sounddevice
+
+
+class FakeClock:
+    """A clock the test moves by hand: no test waits for real time to pass."""
+
+    def __init__(self, t: float = 100.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> float:
+        self.t += seconds
+        return self.t
+
+
+class FakeStream:
+    def __init__(self, sd: FakeSD, device: int, samplerate: float, channels: int, dtype: str, blocksize: int,
+                 latency: str, callback) -> None:  # noqa: ANN001
+        if (device, int(samplerate)) in sd.refuse or device not in [d["index"] for d in sd.devices]:
+            raise sd.PortAudioError(f"Error opening InputStream: device {device} at {samplerate} Hz refused")
+        self.sd, self.device, self.rate, self.channels = sd, device, int(samplerate), channels
+        self.blocksize, self.callback = blocksize, callback
+        self.active = False
+        self.closed = False
+        sd.streams.append(self)
+
+    @property
+    def time(self) -> float:
+        return self.sd.clock() + self.sd.pa_offset  # PortAudio's own clock runs on another origin
+
+    def start(self) -> None:
+        self.active = True
+
+    def abort(self) -> None:
+        self.active = False
+
+    def close(self) -> None:
+        self.active = False
+        self.closed = True
+
+    def deliver(self, pcm, adc_delay: float | None = None) -> None:  # noqa: ANN001
+        """One callback with `pcm` (frames x channels int16), captured `adc_delay` s before now."""
+        import types
+
+        import numpy as np
+
+        pcm = np.asarray(pcm, dtype=np.int16).reshape(len(pcm), -1)
+        frames = len(pcm)
+        adc = 0.0 if adc_delay is None else self.time - adc_delay
+        self.callback(pcm, frames, types.SimpleNamespace(inputBufferAdcTime=adc), types.SimpleNamespace(
+            input_overflow=False))
+
+
+class FakeSD:
+    """What DeviceCapture and devices.py use of sounddevice: query_devices, query_hostapis, default, InputStream."""
+
+    class PortAudioError(Exception):
+        pass
+
+    def __init__(self, devices: list[tuple[str, int]], default: int = 0, clock: FakeClock | None = None,
+                 outputs: list[str] = ()) -> None:
+        import types
+
+        self.devices = [{"index": i, "name": n, "max_input_channels": ch, "max_output_channels": 0,
+                         "default_samplerate": 48000.0, "hostapi": 0} for i, (n, ch) in enumerate(devices)]
+        self.devices += [{"index": len(self.devices) + k, "name": n, "max_input_channels": 0,
+                          "max_output_channels": 2, "default_samplerate": 48000.0, "hostapi": 0}
+                         for k, n in enumerate(outputs)]
+        self.default = types.SimpleNamespace(device=(default, -1))
+        self.clock = clock or FakeClock()
+        self.pa_offset = 5000.0
+        self.refuse: set[tuple[int, int]] = set()  # (device, rate) pairs that fail to open
+        self.streams: list[FakeStream] = []
+
+    def query_devices(self):  # noqa: ANN201
+        return list(self.devices)
+
+    def query_hostapis(self):  # noqa: ANN201
+        return [{"name": "Fake API"}]
+
+    def InputStream(self, **kwargs) -> FakeStream:  # noqa: N802 - sounddevice's name
+        return FakeStream(self, **kwargs)
+
+    def unplug(self, name: str) -> None:
+        self.devices = [d for d in self.devices if d["name"] != name]
+
+    def plug(self, name: str, channels: int = 1) -> None:
+        self.devices.append({"index": max([d["index"] for d in self.devices] + [-1]) + 1, "name": name,
+                             "max_input_channels": channels, "max_output_channels": 0,
+                             "default_samplerate": 48000.0, "hostapi": 0})
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def pulse():
+    """A running private PulseAudio server with sinks `agent` and `customer`; `.env` reaches it."""
+    why = available()
+    if why:
+        pytest.fail(why)
+    # a short base path: the server's socket path must fit in 108 bytes
+    base = Path(tempfile.mkdtemp(prefix="cc-pulse-"))
+    server = PulseServer(base)
+    server.env.pop("CALLCUE_MODEL", None)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def short_call(tmp_path_factory) -> Call:
+    from tests.conftest import SHARED
+
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed (./setup.sh installs it): it speaks the test call")
+    return make_short_call(tmp_path_factory.mktemp("short-call"), SHARED)

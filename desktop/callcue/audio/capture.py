@@ -112,7 +112,8 @@ class DeviceCapture:
 
     def __init__(self, routes: list[Route], sd: Any = None, *, stall_s: float = 1.0, first_audio_s: float = 5.0,
                  retry_s: float = 2.0, tick_s: float = 0.1, latency: str = "low",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, watch: bool = True) -> None:
+        """`watch=False`: no watchdog thread; the caller calls `tick()` (tests, with their own `clock`)."""
         names = [c for r in routes for c in r.channels]
         if len(names) != len(set(names)):
             raise ValueError(f"a channel is routed twice: {names}")
@@ -125,6 +126,7 @@ class DeviceCapture:
         self.tick_s = tick_s
         self.latency = latency
         self.clock = clock
+        self.watch = watch
         self._streams = [_Stream(r) for r in routes]
         self._stop = threading.Event()
         self._watch: threading.Thread | None = None
@@ -150,8 +152,9 @@ class DeviceCapture:
         except CallcueError:
             self.stop()
             raise
-        self._watch = threading.Thread(target=self._watchdog, name="callcue-capture-watch", daemon=True)
-        self._watch.start()
+        if self.watch:
+            self._watch = threading.Thread(target=self._watchdog, name="callcue-capture-watch", daemon=True)
+            self._watch.start()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """True once every device has delivered audio (or been declared lost)."""
@@ -291,8 +294,16 @@ class DeviceCapture:
 
     def _watchdog(self) -> None:
         while not self._stop.wait(self.tick_s):
-            for s in self._streams:
-                self._check(s, self.clock())
+            self.tick()
+
+    def tick(self) -> None:
+        """Notice lost devices, fill their channels with zeros, try to reopen them."""
+        for s in self._streams:
+            self._check(s, self.clock())
+
+    def states(self) -> dict[str, str]:
+        """Each device's state by name: "opening", "running" or "lost"."""
+        return {s.route.device.name: s.state for s in self._streams}
 
     def _check(self, s: _Stream, now: float) -> None:
         with s.lock:
@@ -314,7 +325,7 @@ class DeviceCapture:
                     self._lose(s, now, f"no audio {now - s.opened_at:.1f} s after opening it")
             if s.state in ("lost", "opening") and s.was_lost:
                 self._fill_to(s, int((now - self.t0 - FILL_MARGIN_S) * RATE), now)
-            if s.state != "lost" or now < s.next_try:
+            if s.state != "lost" or now + 1e-6 < s.next_try:
                 return
             s.next_try = now + self.retry_s
         try:

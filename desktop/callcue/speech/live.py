@@ -247,8 +247,11 @@ class LivePipeline:
                  on_events: Callable[[list[Event]], None] = lambda evs: None,
                  warn: Callable[[str], None] = lambda line: None,
                  note: str | None = None, backlog_s: float = BACKLOG_S,
-                 asr_backlog: int = ASR_BACKLOG_CHUNKS) -> None:
+                 asr_backlog: int = ASR_BACKLOG_CHUNKS,
+                 make_recognizer: Callable[[str], Any] | None = None) -> None:
+        """`make_recognizer(who)` replaces the Vosk recognizer made from `model` (tests)."""
         self.engine = engine
+        self.make_recognizer = make_recognizer
         self.capture = capture
         self.model = model
         self.on_events = on_events
@@ -273,11 +276,12 @@ class LivePipeline:
         if not self.engine.started:
             head = self.engine.start(duration_s=None, note=self.note)
             self.on_events(head)
-        if self.model is not None:
+        if self.model is not None or self.make_recognizer is not None:
             from callcue.speech.recognizer import ChannelWorker, StreamingRecognizer
 
             for who in self.engine.channels:
-                timed = _Timed(StreamingRecognizer(self.model, who=who))
+                rec = self.make_recognizer(who) if self.make_recognizer else StreamingRecognizer(self.model, who=who)
+                timed = _Timed(rec)
                 self.stats.asr[who] = timed
                 self._workers[who] = ChannelWorker(
                     who, timed, on_results=lambda w, outs: self.inbox.put(("asr", w, outs)),
