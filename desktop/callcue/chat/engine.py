@@ -94,8 +94,9 @@ class ChatSession:
         self.commitments: list[Commitment] = []
         self.empathy_at: list[float] = []
         self.waiting_since: float | None = None  # the customer's first message with no reply yet
+        self.hold_announced = False  # the agent's last message was "let me check" or "one moment"
         self._wait_cued = False
-        self.waits: list[float] = []  # how long each answered wait lasted
+        self.waits: list[tuple[float, float]] = []  # each answered wait: how long, and the limit then
         self.questions: list[_Question] = []
         self.streak = 0
         self._frustrated_since: float | None = None
@@ -122,7 +123,7 @@ class ChatSession:
         """Times at which something happens with no new message: a cue leaves the screen, a wait runs out."""
         due = []
         if self.waiting_since is not None and not self._wait_cued and self.timed:
-            due.append(self.waiting_since + float(self.playbook.cue("reply-waiting")["after_s"]))
+            due.append(self.waiting_since + self._wait_limit())
         if self.board.active is not None and self.board.active.until is not None:
             due.append(self.board.active.until)
         return due
@@ -141,17 +142,23 @@ class ChatSession:
         self.now = t
         return out + self.board.tick(t)
 
+    def _wait_limit(self) -> float:
+        """How long the customer may wait: longer after the agent said "let me check"."""
+        spec = self.playbook.cue("reply-waiting")
+        return float(spec["after_hold_s"] if self.hold_announced else spec["after_s"])
+
     def _check_wait(self, now: float) -> list[Event]:
         if self.waiting_since is None or self._wait_cued:
             return []
-        spec = self.playbook.cue("reply-waiting")
         waited = now - self.waiting_since
-        if waited < float(spec["after_s"]):
+        if waited < self._wait_limit():
             return []
         self._wait_cued = True
-        return self.board.offer("reply-waiting", now, f"No reply for {_duration(waited)} since their message "
-                                f"at {_clock(self.waiting_since)}.",
-                                {"since": round(self.waiting_since, 3), "waited_s": round(waited, 3)})
+        held = ' after "let me check"' if self.hold_announced else ""
+        return self.board.offer("reply-waiting", now, f"No reply for {_duration(waited)}{held} since their "
+                                f"message at {_clock(self.waiting_since)}.",
+                                {"since": round(self.waiting_since, 3), "waited_s": round(waited, 3),
+                                 "hold": self.hold_announced})
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -197,12 +204,14 @@ class ChatSession:
         if sorry:
             self.empathy_at.append(t)
         # A cue still waiting for the screen is stale once the agent has done what it asks.
-        done = {"reply-waiting"} | ({"acknowledge-frustration", "negative-streak"} if sorry else set())
+        done = {"reply-waiting"} | ({"acknowledge-frustration", "negative-streak", "customer-shouting"}
+                                    if sorry else set())
         self.board._pending = [p for p in self.board._pending if p.spec.id not in done]
         if self.waiting_since is not None:
-            self.waits.append(t - self.waiting_since)
+            self.waits.append((t - self.waiting_since, self._wait_limit()))
         self.waiting_since = None
-        kinds = ("empathy", "jargon", "idioms", "commitment")
+        self.hold_announced = sig.has("hold") or sig.has("hold_long")
+        kinds = ("empathy", "hold", "hold_long", "jargon", "idioms", "commitment")
         utt = Utterance(who="agent", start=round(t, 3), end=round(t, 3), text=text, words=[],
                         sentiment=round(sig.sentiment, 3), frustration=None,
                         signals=[f"{h.kind}: {h.phrase}" for h in sig.hits if h.kind in kinds])
@@ -328,13 +337,13 @@ class ChatSession:
         times = [u.start for u in self.utterances]
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         card = self._scorecard()
-        longest_wait = max(self.waits + ([self.now - self.waiting_since] if self.waiting_since is not None else []),
-                           default=0.0)
+        waited = [w for w, _ in self.waits] + ([self.now - self.waiting_since] if self.waiting_since is not None
+                                                else [])
+        longest_wait = max(waited, default=0.0)
         notes = [f"Longest wait for a reply: {_duration(longest_wait)}."] if longest_wait else []
-        cap = self.playbook.cue("reply-waiting")["after_s"]
-        slow = [w for w in self.waits if w >= cap]
+        slow = [w for w, limit in self.waits if w >= limit]
         if slow:
-            notes.append(f"{len(slow)} repl{'y' if len(slow) == 1 else 'ies'} came after {_duration(cap)} or more.")
+            notes.append(f"{len(slow)} repl{'y' if len(slow) == 1 else 'ies'} came later than the playbook's limit.")
         peak = self.level.peak
         return Summary(
             talk_ratio=round(agent_words / all_words, 3) if all_words else None,
@@ -354,12 +363,14 @@ class ChatSession:
 
     def _scorecard(self) -> dict[str, dict[str, Any]]:
         card: dict[str, dict[str, Any]] = {}
-        cap = float(self.playbook.cue("reply-waiting")["after_s"])
+        spec = self.playbook.cue("reply-waiting")
+        cap, held = float(spec["after_s"]), float(spec["after_hold_s"])
         if self.waits:
-            slow = [w for w in self.waits if w >= cap]
+            slow = [w for w, limit in self.waits if w >= limit]
             card["time-management"] = {"score": max(0, 100 - 20 * len(slow)),
-                                       "basis": f"{len(slow)} of {len(self.waits)} replies after "
-                                                f"{_duration(cap)} or more (-20 each)"}
+                                       "basis": f"{len(slow)} of {len(self.waits)} replies later than "
+                                                f"{_duration(cap)} ({_duration(held)} after \"let me check\")"
+                                                " (-20 each)"}
         peak = self.level.peak
         if peak is not None and peak >= 0.5:
             first = next((t for t, lv in self.level.history if lv >= 0.5), None)

@@ -19,7 +19,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from callcue.chat.scoring import ACRONYMS, PhraseLists, chat_phrases
+from callcue.chat.scoring import PhraseLists, caps_words, chat_phrases
 from callcue.engine.frustration import distinct
 from callcue.engine.language import TextAnalyzer, tokens_of
 from callcue.engine.playbook import Playbook, load_playbook
@@ -128,7 +128,7 @@ def check_reply(draft: str, playbook: Playbook | None = None, frustration: float
         flags.append(Flag("long-sentence", f"Sentences over {conf['max_sentence_words']} words are hard to read "
                           "on a phone", long, _advice(templates, "long-sentence", [])))
 
-    caps = [w for w in re.findall(r"[^\W\d_]{2,}", draft) if w.isupper() and w not in ACRONYMS]
+    caps = caps_words(draft)
     bangs = re.findall(r"!{2,}|\?!|!\?", draft)
     if len(caps) >= conf["capitals"] or bangs or draft.count("!") >= 3:
         found = caps[:5] + bangs[:2]

@@ -92,7 +92,8 @@ def clean(text: str) -> str:
 
 def caps_words(text: str) -> list[str]:
     """Words in capitals that read as shouting (not acronyms, not single letters)."""
-    return [w for w in re.findall(r"[^\W\d_]{2,}", text) if w.isupper() and w not in ACRONYMS]
+    # whole words only: "LS1 4AB" and "AB12CD" are codes, not shouting
+    return [w for w in re.findall(r"\b[^\W\d_]{2,}\b", text) if w.isupper() and w not in ACRONYMS]
 
 
 def negations(tokens: list[str]) -> int:
@@ -200,7 +201,7 @@ def evidence(f: MessageFeatures, w: dict[str, Any]) -> float:
             + w["capitals"] * min(len(f.capitals), 4) / 4
             + w["marks"] * f.marks_burst
             + w["question"] * f.question
-            + w["thanks"] * f.thanks
+            + w["thanks"] * (f.thanks and not f.sarcasm)  # "thanks for nothing" is no thanks
             + w["short"] * (f.words <= 3)
             + w["positive"] * max(0.0, f.sentiment))
 

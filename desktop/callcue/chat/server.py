@@ -167,7 +167,9 @@ class ChatServer:
     # lifecycle
 
     def start(self) -> ChatServer:
-        t = threading.Thread(target=self.httpd.serve_forever, name="callcue-chat-http", daemon=True)
+        # a short poll so that stop() returns at once
+        t = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                             name="callcue-chat-http", daemon=True)
         t.start()
         self._threads.append(t)
         if self.tick_s:
