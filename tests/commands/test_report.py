@@ -1,0 +1,68 @@
+"""`callcue report SESSION --format html|pdf|json` and `callcue review --list`, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from callcue.store.sessions import default_path
+from tests.report.sessions import sample_db
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "callcue", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def ids():
+    return sample_db(default_path())
+
+
+def test_report_in_each_format(ids, tmp_path):
+    billing = next(sid for sid, name in ids.items() if name == "billing-dispute")
+    r = run("report", billing[:5], cwd=tmp_path)  # a prefix of the id; html by default
+    assert r.returncode == 0, r.stderr
+    html = tmp_path / f"callcue-{billing}.html"
+    assert f"wrote callcue-{billing}.html" in r.stderr and html.read_text().startswith("<!DOCTYPE html>")
+    r = run("report", billing, "--format", "pdf", "-o", tmp_path / "out" / "r.pdf")
+    assert r.returncode == 2 and "Cannot write the PDF report" in r.stderr and "Traceback" not in r.stderr
+    r = run("report", billing, "--format", "pdf", "-o", tmp_path / "r.pdf")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    r = run("report", billing, "-f", "json", "-o", "-")
+    doc = json.loads(r.stdout)
+    assert doc["session"]["id"] == billing and doc["events"][0]["type"] == "call"
+    assert doc["events"][-1]["type"] == "summary" and "four five two one" not in r.stdout
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("report", "nope"), "No session 'nope'"),
+    (("report", "last", "-f", "pdf", "-o", "-"), "A PDF cannot go to standard output"),
+])
+def test_report_bad_input_is_one_line(ids, args, says):
+    r = run(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and says in r.stderr
+
+
+def test_report_on_an_empty_store():
+    r = run("report", "last")
+    assert r.returncode == 2 and "No sessions in" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_review_list_filters(ids):
+    r = run("review", "--list")
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 12
+    r = run("review", "--list", "--agent", "sam", "--flag", "escalation")
+    lines = r.stdout.splitlines()
+    assert lines and all("sam" in line and "escalation" in line for line in lines)
+    r = run("review", "--list", "--since", "2024-05-13", "--until", "2024-05-13")
+    assert [line.split()[1] for line in r.stdout.splitlines()] == ["2024-05-13"]
+    r = run("review", "--list", "--role", "agent", "--user", "lee")
+    assert len(r.stdout.splitlines()) == 4 and all(" lee " in line for line in r.stdout.splitlines())
+    r = run("review", "--list", "--since", "May 13")
+    assert r.returncode == 2 and "not ISO 8601" in r.stderr and "Traceback" not in r.stderr
