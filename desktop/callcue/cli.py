@@ -37,12 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from callcue import managed  # IT's system-wide settings: storage, model, playbook (docs/deploy.md)
 
-    problems = managed.activate().problems
+    it = managed.activate()
     if getattr(args, "self_test", False):
         from callcue.selftest import main as self_test
 
         return self_test()  # its report shows the managed settings' problems
-    for problem in problems:
+    for problem in it.problems + managed.apply_to_args(args, it):
         print(f"callcue: warning: {problem}", file=sys.stderr)
     if args.command is None:  # `callcue` alone opens the overlay
         from callcue.commands.run import run as open_overlay

@@ -215,6 +215,28 @@ def activate(env: MutableMapping[str, str] | None = None, managed: Managed | Non
     return m
 
 
+def apply_to_args(args: Any, m: Managed, env: Mapping[str, str] | None = None) -> list[str]:
+    """A command's --playbook, --profile and --model: a locked value replaces what was typed (and says so);
+    CALLCUE_PLAYBOOK and CALLCUE_PROFILE fill in what was not typed. Only commands that run the engine
+    have --playbook (review's --profile is a filter, and is left alone); an unlocked model needs nothing
+    here, the model lookup reads CALLCUE_MODEL itself."""
+    env = os.environ if env is None else env
+    notes: list[str] = []
+    runs_engine = hasattr(args, "playbook")
+    for key in ("playbook", "profile", "model"):
+        if not hasattr(args, key) or (key != "model" and not runs_engine):
+            continue
+        given = getattr(args, key)
+        if key in m.locked:
+            value = m.values[key]
+            if given is not None and given != value:
+                notes.append(f"--{key} {given} is ignored: IT set {key} = {value!r} in {m.source}")
+            setattr(args, key, value)
+        elif given is None and key != "model" and env.get(PROCESS_KEYS[key]):
+            setattr(args, key, env[PROCESS_KEYS[key]])
+    return notes
+
+
 def current() -> Managed:
     """The managed settings of this process: activate()'s, or read now."""
     return _current if _current is not None else load_managed()
