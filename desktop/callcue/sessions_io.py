@@ -97,6 +97,42 @@ class Recorder:
             self.on_error(failure)
             return None
 
+    owns_store = False
+
+    def tee(self, forward: Callable[[list[ev.Event]], None] | None = None) -> Callable[[list[ev.Event]], None]:
+        """A callback for a batch of events (an Outlet's or a LivePipeline's `on_events`): saves the
+        batch, then hands it on to `forward`. A failed save never stops the call."""
+
+        def both(events: list[ev.Event]) -> None:
+            try:
+                self.write(events)
+            except CallcueError as err:
+                if self.on_error is None:
+                    raise
+                self.on_error(err)
+            if forward is not None:
+                forward(events)
+
+        return both
+
+    def end(self, finished: bool = True, warn: Callable[[str], None] | None = None) -> str | None:
+        """The call is over: close the session with its summary (or, if not `finished`, leave it open
+        for the next start to recover), and close the store if this recorder opened it."""
+        sid = self.session_id
+        try:
+            if finished and sid is not None:
+                self.finish()
+            elif self.owns_store:
+                self.store.flush()
+        except CallcueError as err:
+            if warn is None:
+                raise
+            warn(f"callcue: saving the call: {err}; what was saved before is kept and recovered at the next start")
+        finally:
+            if self.owns_store:
+                self.store.close()
+        return sid
+
     def write(self, events: ev.Event | Iterable[ev.Event]) -> None:
         """One event or a batch (what `engine.feed` returns)."""
         batch = [events] if isinstance(events, ev.Event) else list(events)
@@ -138,6 +174,33 @@ class Recorder:
                 raise SaveError(str(err)) from err
             self.finished = True
             return sid
+
+
+def start_recording(meta: SessionMeta | dict[str, Any], *, warn: Callable[[str], None],
+                    path: str | Path | None = None) -> Recorder | None:
+    """A Recorder on its own store for a live call or the demo, or None (said through `warn`) when
+    the sessions database cannot be used: the call goes on unsaved rather than not at all."""
+    try:
+        store, recovered = open_store(path)
+    except CallcueError as err:
+        warn(f"callcue: this call is not being saved: {err}")
+        return None
+    if store.read_only:
+        store.close()
+        warn(f"callcue: this call is not being saved: {store.path} was written by a newer Callcue; update it.")
+        return None
+    for s in recovered:
+        warn(f"callcue: recovered the unfinished session {s.id} ({s.duration_s or 0:.0f} s saved)")
+    failures: list[str] = []
+
+    def said(err: CallcueError) -> None:
+        if str(err) not in failures:  # once per kind of failure, not every second of a full disk
+            failures.append(str(err))
+            warn(f"callcue: saving the call: {err}")
+
+    recorder = Recorder(store, meta, on_error=said)
+    recorder.owns_store = True
+    return recorder
 
 
 def record(

@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
     p.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
     p.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    p.add_argument("--agent-name", metavar="NAME", help="who takes the call, saved with the session")
+    p.add_argument("--no-save", action="store_true", help="do not save the call as a session (`callcue review`)")
     p.set_defaults(run=run)
 
 
@@ -90,7 +92,17 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(playbook, channels=channels, words="vosk" if model else None,
                     model=os.path.abspath(ref.path) if ref is not None else None)
     capture = DeviceCapture(routes)
-    pipeline = LivePipeline(engine, capture, model, on_events=_Printer(args.json), warn=_warn,
+    saver = None
+    if not args.no_save:  # saved while it happens: a crash loses at most the last second or two
+        from callcue.sessions_io import start_recording
+        from callcue.store import SessionMeta
+
+        saver = start_recording(SessionMeta(kind="live", agent=args.agent_name, profile=args.profile or "default",
+                                            devices={who: getattr(r.device, "name", str(r.device))
+                                                     for r in routes for who in r.channels},
+                                            model=ref.name if ref else None), warn=_warn)
+    on_events = _Printer(args.json) if saver is None else saver.tee(_Printer(args.json))
+    pipeline = LivePipeline(engine, capture, model, on_events=on_events, warn=_warn,
                             note=None if model else no_model_note())
 
     stop = threading.Event()
@@ -103,10 +115,14 @@ def run(args: argparse.Namespace) -> int:
                   f"{'' if model else ' (no speech model)'}; Ctrl-C ends the call")
         while not stop.is_set() and not pipeline.finished.is_set():
             stop.wait(0.5)  # the signal handler sets `stop`; the timeout only notices a failed worker
+            if saver is not None:
+                saver.advance(engine.now)  # events waiting through a silence are saved too
         pipeline.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if saver is not None:
+            saver.end(finished=pipeline.error is None and pipeline.finished.is_set(), warn=_warn)
     if pipeline.error is not None:
         if isinstance(pipeline.error, CallcueError):
             raise pipeline.error

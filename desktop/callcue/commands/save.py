@@ -108,6 +108,7 @@ def save_recordings(args: argparse.Namespace) -> int:
             recorder = Recorder(store, SessionMeta(
                 kind="analyze", agent=args.agent, profile=args.profile or "default",
                 started_at=_started_at(path) if path.exists() else None, source=str(path.resolve()),
+                model=getattr(args, "model", None),
             ), on_commit=committed)
 
             def on_event(event, recorder: Recorder = recorder, duration: list[float] = duration) -> None:
@@ -123,7 +124,8 @@ def save_recordings(args: argparse.Namespace) -> int:
             progress.update(index, 0.0, name)
             try:
                 events = analyze_file(str(path), str(transcript) if transcript else None, args.playbook,
-                                      args.profile, args.channels, on_event=on_event, on_chunk=on_chunk)
+                                      args.profile, args.channels, on_event=on_event, on_chunk=on_chunk,
+                                      model=getattr(args, "model", None))
                 sid = recorder.finish()
             except SaveError:
                 raise
