@@ -161,3 +161,38 @@ def test_corrupt_database_is_backed_up_and_reported(saved_db):
             assert "damaged" in line and "corrupt-" in line and "nothing was deleted" in line
     backups = [p for p in saved_db.parent.glob("sessions.db.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
     assert len(backups) == 1 and backups[0].read_bytes() == garbage  # kept, untouched
+
+
+def test_headless_demo_is_saved():
+    r = run("demo", "--headless", "--speed", "0", "--no-model")
+    assert r.returncode == 0, r.stderr
+    listing = run("review", "--list", "--flag", "escalation")
+    (row,) = listing.stdout.splitlines()
+    assert " finished " in row and row.endswith("demo")
+    with SessionStore() as store:
+        session = store.load(row.split()[0])
+    assert session.kind == "demo" and session.summary["cues"] and session.events[-1].type == "summary"
+
+
+def test_live_recorder_keeps_the_call_going_on_a_full_disk(tmp_path):
+    from callcue.engine import events as ev
+    from callcue.sessions_io import Recorder
+    from tests.report.sessions import analysed
+
+    store = SessionStore(tmp_path / "s.db", max_bytes=40 * 1024)
+    problems, shown = [], []
+    rec = Recorder(store, {"kind": "live", "agent": "kim"}, on_error=problems.append)
+    on_events = rec.tee(shown.extend)
+    made = list(analysed("billing-dispute"))
+    for i in range(0, len(made), 3):  # batches, as engine.feed returns them
+        on_events(made[i:i + 3])
+        rec.advance(max(getattr(e, "end", getattr(e, "at", 0.0)) for e in made[i:i + 3]
+                        if not isinstance(e, ev.CallStart)) if i else 0.0)
+    assert shown == made  # the overlay saw every event although saving failed
+    assert problems and all("is full" in str(p) for p in problems)
+    store.set_size_limit(None)  # room again: nothing was lost
+    sid = rec.end()
+    saved = store.load(sid)
+    assert saved.state == "finished" and len(saved.events) == len(made)
+    assert saved.summary["frustration_peak"] == 0.882
+    store.close()
