@@ -193,6 +193,11 @@ class _Inbox:
                 self._cond.notify_all()
             return item
 
+    def take_gaps(self) -> dict[str, int]:
+        with self._cond:
+            gaps, self._gap = dict(self._gap), defaultdict(int)
+        return gaps
+
     @property
     def audio_s(self) -> float:
         return self._audio / RATE
@@ -258,8 +263,9 @@ class LivePipeline:
         self.warn = warn
         self.note = note
         self.stats = LiveStats(fed={c: 0 for c in engine.channels})
-        self.inbox = _Inbox(int(backlog_s * RATE), block=bool(getattr(capture, "lossless", False)))
-        self.asr_backlog = asr_backlog
+        lossless = bool(getattr(capture, "lossless", False))  # a file: wait for the workers, drop nothing
+        self.inbox = _Inbox(int(backlog_s * RATE), block=lossless)
+        self.asr_backlog = 1 << 30 if lossless else asr_backlog
         self._workers: dict[str, Any] = {}
         self._thread = threading.Thread(target=self._run, name="callcue-engine", daemon=True)
         self.finished = threading.Event()  # the worker has ended (stopped, or failed: see .error)
@@ -437,6 +443,10 @@ class LivePipeline:
         while (item := self.inbox.get(wait=False)) is not None:
             if item[0] != "stop":
                 self._handle(item)
+        for who, gap in self.inbox.take_gaps().items():  # audio dropped at the very end still took time
+            if who in self.stats.fed and gap:
+                self._feed(who, np.zeros(gap, np.int16), None)
+                self._report_overload("worker", who, gap / RATE)
         for (source, who), (pending, _last) in self._overload.items():
             if pending > 0:
                 self._overload_status(source, who, pending)
