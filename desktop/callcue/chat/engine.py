@@ -33,8 +33,7 @@ from callcue.engine.playbook import Playbook, load_playbook
 from callcue.engine.summary import Commitment, commitment_due
 from callcue.errors import CallcueError
 
-# Cues of the call engine that mean something in a chat too (talk-over, silence on the
-# line and speaking pace do not).
+# Words that do not tell one question from another ("when will my refund arrive" vs "... my parcel ...").
 _STOP = frozenset("a an the to of and or is are was were be been it this that in on at for with do does did "
                   "can could would will i me my you your we our they them please not no any so just".split())
 
@@ -54,7 +53,7 @@ def chat_playbook(playbook: Playbook) -> Playbook:
     return Playbook(path=playbook.path, profile=playbook.profile, data=data)
 
 
-def content_words(text: str, tokens: list[str]) -> set[str]:
+def content_words(tokens: list[str]) -> set[str]:
     return {t for t in tokens if t not in _STOP and t not in "?!" and len(t) > 2}
 
 
@@ -269,7 +268,7 @@ class ChatSession:
         if "?" not in utt.text:
             return []
         spec = self.playbook.cue("repeated-question")
-        words = content_words(utt.text, sig.tokens)
+        words = content_words(sig.tokens)
         if len(words) < spec["min_words"]:
             return []
         out: list[Event] = []

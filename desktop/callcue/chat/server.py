@@ -228,7 +228,9 @@ class ChatServer:
         """Move every chat's clock on to now (the ticker does this every tick_s)."""
         out: dict[str, list[Event]] = {}
         now = self.clock()
-        for chat_id, live in list(self.chats.items()):
+        with self._lock:
+            chats = list(self.chats.items())
+        for chat_id, live in chats:
             with live.lock:
                 events = live.session.tick(live.chat_now(now))
                 live.last_seen = now
