@@ -172,6 +172,13 @@ def test_database_file_holds_no_raw_number(tmp_path):
         assert raw.encode() not in blob
 
 
+def test_session_id_is_not_taken_for_an_account_number():
+    session = _raw_session()
+    session.id = "2594058212bc"  # random hex ids may hold seven digits in a row
+    doc = export_dict(build_report(session))
+    assert doc["session"]["id"] == "2594058212bc" and doc["session"]["source"] == "/calls/[account].wav"
+
+
 def test_recovered_session_without_summary_still_reports(tmp_path):
     store = SessionStore(tmp_path / "s.db")
     sid = store.begin({"kind": "live", "agent": "kim"})

@@ -166,12 +166,15 @@ def build_report(session: StoredSession) -> ReportData:
 
 def session_meta(session: StoredSession) -> dict[str, Any]:
     """A session's metadata for an export, redacted."""
-    return redact_value({
-        "id": session.id, "kind": session.kind, "agent": session.agent, "profile": session.profile,
-        "started_at": session.started_at, "duration_s": session.duration_s, "devices": session.devices,
-        "model": session.model, "source": session.source, "state": session.state, "flags": session.flags,
-        "peak_frustration": session.peak_frustration,
-    })
+    # The id, times and numbers are Callcue's own; only the free text could hold an identifier
+    # (a random hex id may well contain seven digits in a row).
+    return {
+        "id": session.id, "kind": session.kind, "agent": safe(session.agent) or None,
+        "profile": safe(session.profile) or None, "started_at": session.started_at,
+        "duration_s": session.duration_s, "devices": redact_value(session.devices),
+        "model": safe(session.model) or None, "source": safe(session.source) or None, "state": session.state,
+        "flags": list(session.flags), "peak_frustration": session.peak_frustration,
+    }
 
 
 def clock(t: float) -> str:

@@ -17,13 +17,14 @@ from callcue.report.svg import CHANNEL_COLOURS, MIXED, SEVERITY, legend_items, t
 
 
 def ensure_gui_app():  # type: ignore[no-untyped-def]
-    """Qt's text layout needs a QGuiApplication; a command line export makes an offscreen one."""
-    from PySide6.QtGui import QGuiApplication
+    """Qt's text layout needs a QGuiApplication; a command line export makes an offscreen one. It is a
+    QApplication, so a window opened later in the same process (the review window) can use it."""
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(["callcue"])
+        app = QApplication(["callcue"])
     return app
 
 
