@@ -66,3 +66,21 @@ def test_review_list_filters(ids):
     assert len(r.stdout.splitlines()) == 4 and all(" lee " in line for line in r.stdout.splitlines())
     r = run("review", "--list", "--since", "May 13")
     assert r.returncode == 2 and "not ISO 8601" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_review_without_a_display_says_so():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run([sys.executable, "-m", "callcue", "review"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert r.returncode == 2 and "No display" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_review_screenshot(ids, tmp_path):
+    from PySide6.QtGui import QImage
+
+    r = run("review", "--screenshot", tmp_path / "w.png")
+    assert r.returncode == 0, r.stderr
+    image = QImage(str(tmp_path / "w.png"))
+    assert image.width() >= 1000 and image.height() >= 600

@@ -70,6 +70,17 @@ def run(args: argparse.Namespace) -> int:
         if not sessions:
             print(f"callcue: no sessions match in {store.path}", file=sys.stderr)
         return 0
+    import os
+
+    if (sys.platform.startswith("linux") and not args.screenshot and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        store.close()
+        from callcue.errors import CallcueError
+
+        raise CallcueError("No display to open the review window on (DISPLAY is not set); run it in your "
+                           "desktop session, or use `callcue review --list` and `callcue report SESSION`.")
+    if args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from callcue.ui.review import run_review
 
     return run_review(store, policy, filters=_filters(args), open_session=args.open, screenshot=args.screenshot)
