@@ -142,9 +142,12 @@ def test_an_unexpected_error_is_a_failed_check_not_a_traceback(monkeypatch, caps
 @pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb for a real X display")
 def test_the_screen_check_opens_a_window_on_a_real_display():
     read, write = os.pipe()
-    # -displayfd: Xvfb picks a free display and writes its number once it accepts clients
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a display of our own (others use :0 and :99); -displayfd: Xvfb says when it accepts clients; -noreset: it
+    # does not restart, refusing clients, each time the last one leaves
+    number = next(n for n in range(300 + os.getpid() % 200, 1000) if not Path(f"/tmp/.X{n}-lock").exists())
+    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-displayfd", str(write), "-screen", "0", "800x600x24",
+                             "-nolisten", "tcp", "-noreset"], pass_fds=(write,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     os.close(write)
     try:
         with os.fdopen(read) as f:
