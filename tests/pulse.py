@@ -44,6 +44,7 @@ class PulseServer:
         self.home = self.base / "home"
         self.proc: subprocess.Popen[bytes] | None = None
         self.modules: dict[str, int] = {}
+        self.players: list[subprocess.Popen[bytes]] = []
         self.env = dict(os.environ)
 
     def start(self, timeout: float = 10.0) -> PulseServer:
@@ -84,10 +85,33 @@ class PulseServer:
         self.pactl("unload-module", str(self.modules.pop(name)))
 
     def play(self, sink: str, wav: Path) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(["paplay", f"--device={sink}", str(wav)], env=self.env,
+        proc = subprocess.Popen(["paplay", f"--device={sink}", str(wav)], env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.players.append(proc)
+        return proc
+
+    def noise_bed(self, seconds: float = 120.0, db: float = -55.0) -> None:
+        """Line noise into every sink, as a phone line or a headset has, until the server stops.
+
+        A null sink's monitor is digital silence when nothing plays. The engine's noise floor
+        follows a falling level at once and a rising one slowly, so after digital silence the
+        first hiss would pass its gate for a long while and could open a stretch of "speech".
+        """
+        import numpy as np
+        import soundfile as sf
+
+        wav = self.base / "noise.wav"
+        rng = np.random.default_rng(5)
+        sf.write(wav, (10 ** (db / 20) * rng.standard_normal(int(seconds * 16000))).astype(np.float32), 16000)
+        for sink in SINKS:
+            self.play(sink, wav)
 
     def stop(self) -> None:
+        for player in self.players:
+            if player.poll() is None:
+                player.terminate()
+            player.wait()
+        self.players = []
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -110,8 +134,8 @@ SHORT_CALL = {
     "lead_in": 0.5,
     "tail": 1.0,
     "turns": [
-        {"who": "agent", "text": "Contoso support, this is Sam. How can I help?", "mood": "calm"},
-        {"who": "customer", "text": "My internet drops every evening and I keep restarting the router.",
+        {"who": "agent", "text": "Thanks for calling Contoso support, this is Sam. How can I help?", "mood": "calm"},
+        {"who": "customer", "text": "My internet drops every evening and I am tired of restarting the router.",
          "mood": "annoyed", "gap": 0.5},
         {"who": "agent", "text": "I understand, let me check your line right now.", "mood": "calm", "gap": -1.6},
         {"who": "customer", "text": "Okay, thank you.", "mood": "calm", "gap": 5.5},

@@ -61,14 +61,14 @@ def test_two_devices_that_start_apart_are_aligned_on_the_call_clock():
     agent, customer = sd.streams
     assert (agent.rate, agent.blocksize, customer.channels) == (16000, 1600, 1)
     clock.advance(0.25)
-    agent.deliver(block(1), adc_delay=0.15)  # its first sample was recorded 0.10 s after the start
+    agent.deliver(block(1), adc_delay=0.15)  # its first sample was recorded at 100.10: the call's sample 0
     clock.advance(0.2)
-    customer.deliver(block(2), adc_delay=0.1)  # ... and this one's 0.35 s after
+    customer.deliver(block(2), adc_delay=0.1)  # this one's at 100.35: 0.25 s later
     clock.advance(0.1)
     agent.deliver(block(1), adc_delay=0.15)
     a, c = sink.audio("agent"), sink.audio("customer")
-    assert np.flatnonzero(a)[0] == 1600 and len(a) == 1600 + 3200
-    assert np.flatnonzero(c)[0] == 5600 and len(c) == 5600 + 1600
+    assert a[0] == 1 and len(a) == 3200 and sink.filler("agent") == 0
+    assert np.flatnonzero(c)[0] == 4000 and len(c) == 4000 + 1600 and sink.filler("customer") == 4000
     assert sink.statuses == []
     assert cap.wait_ready(0)
     cap.stop()
@@ -80,7 +80,19 @@ def test_without_adc_times_the_callback_time_places_the_first_block():
     sd, cap, sink = two_devices(clock)
     clock.advance(0.5)
     sd.streams[0].deliver(block(3))  # no ADC time: the block ends now, so it began 0.1 s ago
-    assert np.flatnonzero(sink.audio("agent"))[0] == int(0.4 * RATE)
+    clock.advance(0.3)
+    sd.streams[1].deliver(block(4))
+    assert sink.audio("agent")[0] == 3 and np.flatnonzero(sink.audio("customer"))[0] == int(0.3 * RATE)
+    cap.stop()
+
+
+def test_a_device_whose_first_block_began_before_the_call_loses_that_part():
+    clock = FakeClock(0.0)
+    sd, cap, sink = two_devices(clock)
+    clock.advance(0.2)
+    sd.streams[0].deliver(block(1), adc_delay=0.1)  # sample 0 at 0.1 s
+    sd.streams[1].deliver(block(2), adc_delay=0.15)  # recorded from 0.05 s: its first 800 samples are early
+    assert len(sink.audio("customer")) == 800 and len(sink.audio("agent")) == 1600
     cap.stop()
 
 

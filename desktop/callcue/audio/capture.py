@@ -2,12 +2,12 @@
 
 A capture hands `Chunk`s to a sink from its own threads (PortAudio's callback thread, a
 watchdog) and never blocks: the sink must be quick (put in a bounded queue). Every channel's
-chunks are contiguous from the call's sample 0, which is when the capture started, so the
-engine's sample clock is the call's clock:
+chunks are contiguous from the call's sample 0, so the engine's sample clock is the call's clock:
 
-  * a device whose first audio arrives later than the capture started is preceded by zeros
-    for the time it missed (measured from PortAudio's ADC time of that first sample), so two
-    devices that start 0.1 s apart still line up;
+  * sample 0 is the first sample of the device that started first (by PortAudio's ADC time of
+    that sample); a device that starts later is preceded by zeros for the time it missed, so
+    two devices that start 0.1 s apart still line up (and no channel begins with a stretch of
+    digital silence that its noise floor would have to climb out of);
   * a device that is lost (its stream stops, or delivers nothing for `stall_s`) is reported
     (`device-lost`), its channels are filled with zeros at the pace of the wall clock while the
     session goes on, and it is reopened every `retry_s` until audio flows again (`device-back`);
@@ -127,12 +127,13 @@ class DeviceCapture:
         self.latency = latency
         self.clock = clock
         self.watch = watch
+        self._t0_lock = threading.Lock()
         self._streams = [_Stream(r) for r in routes]
         self._stop = threading.Event()
         self._watch: threading.Thread | None = None
         self._on_chunk: ChunkSink = lambda c: None
         self._on_status: StatusSink = lambda k, m, w: None
-        self.t0 = 0.0
+        self.t0: float | None = None  # when the call's sample 0 was recorded (time.monotonic())
         self._ready = threading.Event()
 
     def describe(self) -> str:
@@ -145,7 +146,6 @@ class DeviceCapture:
     def start(self, on_chunk: ChunkSink, on_status: StatusSink) -> None:
         self.sd = self.sd or load_sounddevice()
         self._on_chunk, self._on_status = on_chunk, on_status
-        self.t0 = self.clock()
         try:
             for s in self._streams:
                 self._open(s)
@@ -247,9 +247,10 @@ class DeviceCapture:
                 chans = {c: data[:, i] for c, i in s.route.channels.items()}
                 if s.resamplers:
                     chans = {c: s.resamplers[c].resample_chunk(x) for c, x in chans.items()}
-                n = len(next(iter(chans.values())))
                 if s.state != "running":
-                    self._first_audio(s, now, frames, time_info)
+                    skip = self._first_audio(s, now, frames, time_info)
+                    chans = {c: x[skip:] for c, x in chans.items()}
+                n = len(next(iter(chans.values())))
                 s.last_audio = now
                 s.emitted += n
                 for c, x in chans.items():  # under the lock, so a watchdog's zeros never slip in between
@@ -257,15 +258,21 @@ class DeviceCapture:
 
         return callback
 
-    def _first_audio(self, s: _Stream, now: float, frames: int, time_info: Any) -> None:
-        """Audio flows (again): fill up to where its first sample belongs on the call clock. Holds s.lock."""
+    def _first_audio(self, s: _Stream, now: float, frames: int, time_info: Any) -> int:
+        """Audio flows (again): fill up to where its first sample belongs on the call clock; returns how
+        many of its samples (at 16 kHz) came before their place and are skipped. Holds s.lock."""
         first = now - frames / s.rate
         adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
         if adc:
             at = adc - s.clock_offset
             if first - 1.0 < at <= now:  # ADC times are not always kept (some host APIs give 0 or junk)
                 first = at
-        self._fill_to(s, int(round((first - self.t0) * RATE)), now)
+        with self._t0_lock:
+            if self.t0 is None:
+                self.t0 = first
+        target = int(round((first - self.t0) * RATE))
+        self._fill_to(s, target, now)
+        skip = max(0, s.emitted - target)  # it started before the call's first sample (or a lost device's zeros)
         back = s.was_lost
         s.state, s.was_lost = "running", False
         if back:
@@ -273,6 +280,7 @@ class DeviceCapture:
             self._status("device-back", f"the {s.label} is back after {away:.1f} s", s.who)
         if all(x.state == "running" or x.was_lost for x in self._streams):
             self._ready.set()
+        return skip
 
     def _fill_to(self, s: _Stream, target: int, now: float) -> None:
         """Zeros on the route's channels up to call sample `target`. Holds s.lock."""
@@ -323,7 +331,7 @@ class DeviceCapture:
                     s.state = "lost"
                 else:
                     self._lose(s, now, f"no audio {now - s.opened_at:.1f} s after opening it")
-            if s.state in ("lost", "opening") and s.was_lost:
+            if s.state in ("lost", "opening") and s.was_lost and self.t0 is not None:
                 self._fill_to(s, int((now - self.t0 - FILL_MARGIN_S) * RATE), now)
             if s.state != "lost" or now + 1e-6 < s.next_try:
                 return
