@@ -18,6 +18,12 @@ from callcue.ui.panel import Phase, Tick  # noqa: E402
 from callcue.ui.qtcompat import emit
 
 
+def pytest_sessionstart(session) -> None:  # noqa: ARG001 - pytest's hook signature
+    from callcue.ui import qtcompat
+
+    qtcompat.check()  # a PySide6 that would abort the test process at exit says so here, clearly
+
+
 @pytest.fixture(autouse=True)
 def _no_managed_file(monkeypatch):
     monkeypatch.setenv("CALLCUE_MANAGED_CONFIG", "")  # /etc/callcue/managed.toml of this machine is not ours

@@ -77,6 +77,7 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
     from PySide6.QtCore import QTimer
 
     from callcue.settings import SettingsStore
+    from callcue.ui import qtcompat
     from callcue.ui.hotkeys import GlobalHotkeys
     from callcue.ui.overlay import Overlay, app_instance, run_hotkey
     from callcue.ui.panel import Phase
@@ -84,6 +85,7 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
     from callcue.ui.tray import Tray
     from callcue.ui.workers import CallWorker
 
+    qtcompat.check()
     app = app_instance()
     app.setApplicationName("Callcue")
     app.setQuitOnLastWindowClosed(False)  # the settings dialog closing must not end the app

@@ -54,6 +54,7 @@ class CallSession:
     speed: float = 1.0  # 0: as fast as the machine goes
     use_model: bool = True  # the demo may transcribe with an English model when one is installed
     tick_gap_s: float = TICK_GAP_S
+    model_override: str | None = None  # demo: decode with this model even if it is not English (benchmark)
     capture: Any = None  # live mode: a capture to use instead of the devices in the settings (tests)
     engine: Any = None  # callcue.engine.pipeline.Engine, once the call has started
     _pipeline: Any = None
@@ -102,6 +103,8 @@ class CallSession:
         """An English model if one is installed and loads; None otherwise (the transcript is used)."""
         from callcue.speech.models import find_model, load_model, model_lang
 
+        if self.model_override:  # the benchmark: decode with this model whatever its language
+            return load_model(find_model(self.model_override))
         try:
             ref = find_model(self.settings.model) if self.settings.model else None
             if ref is not None and not (model_lang(ref.name) or "").startswith("en"):
