@@ -22,9 +22,11 @@ def run_once(speed: float, model: str | None, use_model: bool) -> dict:
 
     from callcue.settings import Settings
     from callcue.ui.overlay import Overlay, app_instance
+    from callcue.ui.session import preload
     from callcue.ui.workers import CallWorker
 
     app = app_instance()
+    preload()  # as `callcue` does before its window runs
     settings = Settings()
 
     def make() -> CallWorker:

@@ -123,6 +123,9 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
         elif overlay.state.phase.name == "idle":
             overlay.on_phase(Phase("idle", overlay._idle_text()))
 
+    from callcue.ui.session import preload
+
+    preload()
     overlay.settingsRequested.connect(open_settings)
     overlay.quitRequested.connect(app.quit)
     overlay.show()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen
 from PySide6.QtWidgets import (
     QApplication,
@@ -303,6 +303,7 @@ class Overlay(QWidget):
         else:
             self.start_call()
 
+    @Slot()
     def _worker_done(self) -> None:
         if self.state.phase.name in ("loading", "listening"):
             self.on_phase(Phase("ended", "The call ended."))
@@ -350,15 +351,19 @@ class Overlay(QWidget):
 
     # ---- from the worker -----------------------------------------------------------------------
 
+    # Slots, so a worker's signals from its own thread are queued into this (the UI) thread.
+    @Slot(object)
     def on_events(self, events: list[Event]) -> None:
         changed: set[str] = set()
         for ev in events:
             changed |= self.state.apply(ev)
         self._refresh(changed)
 
+    @Slot(object)
     def on_tick(self, tick: Tick) -> None:
         self._refresh(self.state.tick(tick))
 
+    @Slot(object)
     def on_phase(self, phase: Phase) -> None:
         self._refresh(self.state.set_phase(phase))
 

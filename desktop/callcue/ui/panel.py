@@ -238,7 +238,7 @@ def evidence_lines(cue: Cue) -> list[str]:
     for key, label in (("level", "Frustration level"), ("silent_s", "Silent for"), ("overlap_s", "Overlap"),
                        ("monologue_s", "Talking for"), ("ratio", "Your share of talk"),
                        ("wpm", "Words a minute"), ("phrases", "Phrases"), ("terms", "Terms"),
-                       ("idioms", "Idioms"), ("commitments", "Promises"), ("signals", "Signals")):
+                       ("idioms", "Idioms"), ("commitments", "Promises")):  # signals: already in `why`
         if key not in ev or ev[key] in (None, [], ""):
             continue
         value = ev[key]

@@ -133,6 +133,7 @@ class CallSession:
             words_from = "words from the bundled transcript (no English speech model installed)"
             given = segments
         self.engine = engine
+        warm_up(engine)
         self.out.events(engine.start(duration_s=rec.duration_s, note=f"demo call: {words_from}"))
         self.out.phase(Phase("listening", f"Demo call \u00b7 {words_from}"))
 
@@ -219,6 +220,7 @@ class CallSession:
         engine = Engine(playbook, channels=channels, words="vosk" if model else None,
                         model=ref.name if model is not None and ref is not None else None)
         self.engine = engine
+        warm_up(engine)
         pipeline = _overlay_pipeline(self, engine, capture, model, None if model else no_model_note())
         self._pipeline = pipeline
         pipeline.start()
@@ -265,6 +267,38 @@ class CallSession:
                 return
             if self._stop.wait(min(left, 0.05)):
                 raise _Stopped
+
+
+def preload() -> None:
+    """Import what a call needs before the window's event loop runs.
+
+    Importing a C extension (Praat, libsndfile, soxr) holds the GIL for tens of milliseconds; done in
+    the worker while the panel runs, that would freeze the panel. Done first, it only delays the start.
+    """
+    import parselmouth  # noqa: F401
+    import soundfile  # noqa: F401
+    import soxr  # noqa: F401
+
+    import callcue.audio.recording  # noqa: F401
+    import callcue.engine.pipeline  # noqa: F401
+    import callcue.engine.replay  # noqa: F401
+    import callcue.speech.transcript  # noqa: F401
+
+
+def warm_up(engine: Any) -> None:
+    """The engine's first utterance imports Praat and builds the tokenizers, holding the GIL for up to
+    0.1 s: do it while the panel says "Loading", not in the middle of the call."""
+    import numpy as np
+
+    from callcue.engine.prosody import measure
+
+    t = np.arange(16000) / 16000
+    tone = (3000 * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))).astype(np.int16)
+    try:
+        measure(tone, 3, 1.0)
+        engine.text.analyze("Thank you, I understand how frustrating this is.")
+    except Exception:
+        pass  # only a warm-up: the call itself reports real problems
 
 
 def act_on(engine: Any, action: str) -> list[Event]:

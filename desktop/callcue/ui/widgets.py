@@ -158,9 +158,9 @@ class CueCard(QFrame):
 
     @staticmethod
     def _why_html(cue: Cue) -> str:
-        lines = [f"<b>{html.escape(cue.why or 'No details.')}</b>"]
-        lines += [html.escape(line) for line in evidence_lines(cue)]
-        return "<br>".join(lines)
+        why = f"<p style='margin:0'>{html.escape(cue.why or 'No details.')}</p>"
+        more = "<br>".join(html.escape(line) for line in evidence_lines(cue))
+        return why + (f"<p style='margin:4px 0 0 0; color:{theme.DIM}'>{more}</p>" if more else "")
 
     def _show_why(self, on: bool) -> None:
         self.why.setVisible(on and self.cue is not None)
@@ -209,8 +209,9 @@ class Meter(QWidget):
         w, h = self.width(), self.height()
         bar_h = max(6, fm.height() // 2)
         if self.compact:
-            label = "Frustration" if self.level is None else f"{self.level:.2f} {theme.TREND_ARROW.get(self.trend, '')}"
-            tw = fm.horizontalAdvance("0.00 \u25b2") + 6
+            value = "\u2013" if self.level is None else f"{self.level:.2f} {theme.TREND_ARROW.get(self.trend, '')}"
+            label = f"Frustration {value}"
+            tw = fm.horizontalAdvance("Frustration 0.00 \u25b2") + 6
             bar = QRectF(0, (h - bar_h) / 2, w - tw - 4, bar_h)
             p.setPen(QColor(theme.TEXT))
             p.drawText(QRectF(w - tw, 0, tw, h), Qt.AlignVCenter | Qt.AlignRight, label)
