@@ -280,3 +280,24 @@ def test_controls_are_off_until_a_call_starts(overlay, fake_worker):
     overlay.toggle_call()
     assert overlay.state.phase.name == "ended"
     assert "Start" in overlay.call_button.text()
+
+
+def test_tray_icon_shows_the_state_and_offers_every_control(overlay, fake_worker):
+    from callcue.ui import theme
+    from callcue.ui.tray import Tray, state_colour
+
+    tray = Tray(overlay)
+    assert state_colour(overlay) == (theme.IDLE, "Callcue: not listening")
+    assert not tray.actions["hold"].isEnabled() and tray.actions["call"].text().startswith("Start call")
+    started(overlay, fake_worker)
+    assert tray.tooltip == "Callcue: listening" and tray.actions["hold"].isEnabled()
+    fake_worker.send(cue())
+    assert tray.colour == theme.skill_style("active-listening").colour and "Let them finish" in tray.tooltip
+    tray.actions["dismiss"].trigger()
+    assert fake_worker.actions == ["dismiss:let-them-finish"] and tray.tooltip == "Callcue: listening"
+    tray.actions["hold"].trigger()
+    assert fake_worker.actions[-1] == "hold"
+    fake_worker.send(Status(at=5.0, kind="device-lost", message="Headset mic was unplugged", who="agent"))
+    assert tray.colour == theme.BAD and tray.tooltip == "Callcue: needs attention"
+    tray.actions["click_through"].trigger()
+    assert overlay.settings.click_through and tray.actions["click_through"].isChecked()

@@ -49,7 +49,11 @@ def preflight(settings) -> tuple[str, str | None]:  # type: ignore[no-untyped-de
                 problems.append(f"{label} \u201c{chosen}\u201d is not connected; choose another device.")
                 fix = "devices"
     try:
-        ref = find_model(settings.model)
+        try:  # the live pipeline's own choice: it skips models for another language than the lexicons'
+            from callcue.speech.live import choose_model
+        except ImportError:
+            choose_model = find_model
+        ref = choose_model(settings.model)
         if ref is None:
             problems.append("No speech model: cues from the voice only (talk-over, silences, pace). "
                             "Install one for words-based cues.")
