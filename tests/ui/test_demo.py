@@ -85,3 +85,14 @@ def test_no_display_is_a_clear_message(monkeypatch, capsys):
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "no display" in err and "callcue demo --headless" in err
+
+
+def test_demo_without_a_display_falls_back_to_headless(monkeypatch, capsys):
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main(["demo", "--speed", "0", "--no-model", "--no-captions"]) == 0
+    out, err = capsys.readouterr()
+    assert "no display here" in err and "] CUE  Check in: say what you're doing" in out
+    assert "agent:" not in out

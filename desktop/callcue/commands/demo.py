@@ -41,9 +41,20 @@ def run(args: argparse.Namespace) -> int:
 
         raise CallcueError(f"the demo call is missing ({audio} and {transcript}); reinstall Callcue or run "
                            "`python tools/make_demo_call.py` in the checkout")
-    if args.headless:
+    from callcue.commands.run import check_display, open_overlay
+    from callcue.errors import CallcueError
+
+    headless = args.headless
+    if not headless:
+        try:
+            check_display()
+        except CallcueError:
+            # A newcomer on a server runs the README's first command: show the demo, not an error.
+            print("callcue: no display here, so the demo prints what the panel would show (--headless)",
+                  file=sys.stderr)
+            headless = True
+    if headless:
         return run_headless(args.speed, use_model=not args.no_model, captions=not args.no_captions)
-    from callcue.commands.run import open_overlay
 
     return open_overlay(demo=True, speed=args.speed, use_model=not args.no_model)
 
