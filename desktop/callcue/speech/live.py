@@ -41,6 +41,7 @@ BACKLOG_S = 2.0  # audio waiting for the worker before chunks are dropped
 ASR_BACKLOG_CHUNKS = 50  # chunks (about 5 s) waiting for a recognizer before they are dropped
 REPORT_EVERY_S = 5.0  # overload reports on one channel at most this often (call time)
 WORDS_LANG = "en"  # the language of the bundled lexicons, sentiment and cue rules
+RENEW_S = 20.0  # a recognizer that has decoded this much audio is replaced by a fresh one at a line's end
 
 
 # --------------------------------------------------------------------------- models
@@ -71,6 +72,53 @@ def no_model_note() -> str:
 
     return ("no speech model: words-based signals (sentiment, phrases, commitments) are absent; "
             f"{install_hint()}")
+
+
+# --------------------------------------------------------------------------- recognizers
+
+
+class Renewing:
+    """A streaming recognizer that is replaced by a fresh one at the end of a line, once it has decoded
+    `renew_s` of audio.
+
+    A Vosk recognizer caches the part of the decoding graph it has visited (the lookahead
+    composition of HCLr and Gr) and never lets go: with the Korean model one recognizer grew by
+    260 MB over 260 s of speech, still growing. Renewed every 20 s (and the freed heap given back
+    to the system), it stayed 20 to 100 MB above the model. Only at a line's end (a final result
+    and nothing after it), so no words are lost; what is lost is the speaker adaptation of the last
+    20 s, which the new one rebuilds in a few seconds.
+    """
+
+    def __init__(self, make: Callable[[], Any], renew_s: float = RENEW_S) -> None:
+        self.make = make
+        self.renew = int(renew_s * RATE)
+        self.rec = make()
+        self.decoded = 0
+        self.renewals = 0
+
+    def accept(self, pcm: np.ndarray, first_sample: int) -> list:
+        out = self.rec.accept(pcm, first_sample)
+        self.decoded += len(pcm)
+        if out and isinstance(out[-1], TextSegment) and self.decoded >= self.renew:
+            self.rec = None  # free the old one (and its cache) before making the new one
+            self.rec = self.make()
+            self.decoded = 0
+            self.renewals += 1
+            _give_back_memory()
+        return out
+
+    def flush(self) -> list:
+        return self.rec.flush()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap to the system (glibc keeps it otherwise, and the RSS never goes down)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 # --------------------------------------------------------------------------- recordings (analyze)
@@ -107,7 +155,7 @@ def recognize_recording(model: Any, channels: Mapping[str, np.ndarray], chunk: i
     found: list[Recognized] = []
     for who, pcm in channels.items():
         _reset_dither()
-        rec = StreamingRecognizer(model, who=who, partials=partials)
+        rec = Renewing(lambda who=who: StreamingRecognizer(model, who=who, partials=partials))
         pcm = np.asarray(pcm, dtype=np.int16)
         for i in range(0, pcm.size, chunk):
             piece = pcm[i:i + chunk]
@@ -239,6 +287,7 @@ class LiveStats:
     engine_cpu_s: float = 0.0
     event_delays: list[float] = field(default_factory=list)  # capture -> emit, per event made by audio
     word_delays: list[float] = field(default_factory=list)  # capture of a line's last audio -> its utterance
+    partial_delays: list[float] = field(default_factory=list)  # capture of the audio a caption covers -> caption
     dropped: dict[str, float] = field(default_factory=dict)  # seconds dropped by an overloaded worker
     asr_dropped: dict[str, float] = field(default_factory=dict)  # seconds a recognizer could not take
     asr: dict[str, _Timed] = field(default_factory=dict)
@@ -286,7 +335,8 @@ class LivePipeline:
             from callcue.speech.recognizer import ChannelWorker, StreamingRecognizer
 
             for who in self.engine.channels:
-                rec = self.make_recognizer(who) if self.make_recognizer else StreamingRecognizer(self.model, who=who)
+                rec = self.make_recognizer(who) if self.make_recognizer else \
+                    Renewing(lambda who=who: StreamingRecognizer(self.model, who=who))
                 timed = _Timed(rec)
                 self.stats.asr[who] = timed
                 self._workers[who] = ChannelWorker(
@@ -387,7 +437,11 @@ class LivePipeline:
 
         for out in outputs:
             if isinstance(out, PartialText):
-                self._emit(self._timed(self.engine.add_partial, who, out.text))
+                events = self._timed(self.engine.add_partial, who, out.text)
+                captured = self._captured_at(who, int(out.at * RATE)) if events else None
+                if captured is not None:
+                    self.stats.partial_delays.append(time.monotonic() - captured)
+                self._emit(events)
             elif isinstance(out, TextSegment):
                 # The line is over: the next partial starts from no words. The engine counts the words of
                 # a partial since talk-over began to tell it from a backchannel, so it must see the reset.
