@@ -181,9 +181,8 @@ def _check_process(key: str, value: Any) -> str | None:
 
     if value is not None and not isinstance(value, str):
         raise BadValue("must be text")
-    if key == "storage" and value:
-        return os.path.expanduser(os.path.expandvars(value))  # per-user folders: %USERNAME%, $USER, ~
-    if key in ("model", "playbook") and value:
+    if key in ("storage", "model", "playbook") and value:
+        # per-user folders: $USER and ~ everywhere, %USERNAME% on Windows
         return os.path.expanduser(os.path.expandvars(value))
     return value or None
 
@@ -313,18 +312,3 @@ def apply(settings: Any, managed: Managed, env: Mapping[str, str] | None = None)
     locked = {k: v for k, v in managed.values.items() if k in CHECKS and k in managed.locked}
     apply_layer(settings, locked, "managed", lock=True)
     return notes
-
-
-def describe(m: Managed) -> list[str]:
-    """Lines for the self-test and for IT: where the file is and what it decides."""
-    if m.source is None:
-        where = managed_path()
-        return [f"no managed settings ({where if where else ENV_PATH + ' is empty'} does not exist)"]
-    if m.error:
-        return [m.error]
-    lines = [f"managed settings from {m.source}"]
-    for key in sorted(m.values):
-        mark = "locked" if key in m.locked else "default"
-        lines.append(f"  {key} = {m.values[key]!r} ({mark})")
-    lines.extend(m.warnings)
-    return lines

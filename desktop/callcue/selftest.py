@@ -92,8 +92,8 @@ def check_managed() -> Check:
                      "setting is at its default and nothing is locked.")
     if m.source is None:
         where = managed.managed_path()
-        return Check("Managed settings", "pass", f"none ({where or 'disabled'} does not exist): "
-                     "the defaults and the user's own settings apply")
+        why = f"{where} does not exist" if where else f"{managed.ENV_PATH} is empty"
+        return Check("Managed settings", "pass", f"none ({why}): the defaults and the user's own settings apply")
     locked = ", ".join(sorted(m.locked)) or "none"
     detail = f"{m.source}: {len(m.values)} setting(s), locked: {locked}"
     if m.warnings:
