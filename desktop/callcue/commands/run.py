@@ -130,6 +130,15 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
     from callcue.ui.session import preload
 
     preload()
+    # Ctrl-C in the terminal, or SIGTERM, ends the app properly (the call's summary is still made):
+    # Python only runs its signal handlers between bytecodes, so a timer lets it in now and then.
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QTimer(overlay)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     overlay.settingsRequested.connect(open_settings)
     overlay.quitRequested.connect(app.quit)
     overlay.show()
