@@ -80,3 +80,15 @@ def test_with_words_a_slow_two_word_backchannel_is_not_talk_over():
     said["agent"] = 3  # a third word: now it is taking the floor
     (ev,) = conv.advance(2.2)
     assert ev.by == "agent" and ev.at == 1.0
+
+
+def test_digital_silence_does_not_drag_the_noise_floor_down():
+    act = ChannelActivity("agent")
+    zeros = np.zeros(FRAME, np.int16)
+    for _ in range(100):
+        assert not act.is_voice(zeros, frame_db(zeros))
+    assert act.floor_db is None  # nothing learnt from zeros
+    rng = np.random.default_rng(2)
+    hiss = (rng.standard_normal(FRAME) * 60).astype(np.int16)
+    act.is_voice(hiss, frame_db(hiss))
+    assert act.floor_db is not None and act.floor_db > -60

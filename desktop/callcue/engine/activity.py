@@ -11,6 +11,7 @@ import numpy as np
 RATE = 16000
 FRAME_S = 0.03
 FRAME = int(RATE * FRAME_S)  # 480 samples
+DIGITAL_SILENCE_DB = -90.0  # below any microphone's own hiss
 
 
 def frame_db(frame: np.ndarray) -> float:
@@ -58,6 +59,8 @@ class ChannelActivity:
     def is_voice(self, frame: np.ndarray, level_db: float) -> bool:
         # The noise floor falls at once and rises slowly, so it tracks the quiet
         # between words rather than the speech itself.
+        if level_db < DIGITAL_SILENCE_DB:
+            return False  # zeros from an idle source or a lost device: no floor to learn from
         if self.floor_db is None or level_db < self.floor_db:
             self.floor_db = level_db
         else:

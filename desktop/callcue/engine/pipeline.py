@@ -85,7 +85,10 @@ class Engine:
         self.conversation = Conversation(self.channels, overlap_min_s=conv["overlap_min_s"],
                                          backchannel_max_s=conv["backchannel_max_s"],
                                          backchannel_max_words=conv["backchannel_max_words"],
-                                         words_heard=self._words_heard if self.words else None,
+                                         # A recognizer's captions lag the voice by up to a second, which
+                                         # would make talk-over late; only a transcript's word times are
+                                         # there in time to tell a backchannel by its words.
+                                         words_heard=self._words_heard if self.words == "file" else None,
                                          silence_s=conv["silence_s"])
         fr = self.playbook.section("frustration")
         self.frustration = FrustrationLevel(alpha=fr["alpha"], alpha_down=fr["alpha_down"], trend_step=fr["trend_step"])
