@@ -56,6 +56,7 @@ class CallSession:
     tick_gap_s: float = TICK_GAP_S
     model_override: str | None = None  # demo: decode with this model even if it is not English (benchmark)
     capture: Any = None  # live mode: a capture to use instead of the devices in the settings (tests)
+    save: bool = True  # keep the call as a session in the store (review, reports)
     engine: Any = None  # callcue.engine.pipeline.Engine, once the call has started
     _pipeline: Any = None
     _actions: queue.Queue[str] = field(default_factory=queue.Queue)
@@ -77,15 +78,47 @@ class CallSession:
 
     # ---- in the session's thread -----------------------------------------------------------
 
+    def _recorded(self, kind: str) -> Any:
+        """Save the call as a session while it runs (so a crash loses at most 2 s): the outlet is
+        wrapped so every batch of events is written before the panel gets it. None: not saved (said)."""
+        import logging
+
+        from callcue.sessions_io import start_recording
+        from callcue.store import SessionMeta
+
+        if not self.save:
+            return None
+        log = logging.getLogger("callcue.session")
+        s = self.settings
+        devices = None if kind == "demo" else {"agent": s.agent_device, "customer": s.customer_device}
+        recorder = start_recording(SessionMeta(kind=kind, profile=s.profile or "default", devices=devices,
+                                               model=s.model), warn=log.warning)
+        if recorder is not None:
+            out = self.out
+            self.out = Outlet(recorder.tee(out.events), lambda t: (recorder.advance(t.at), out.tick(t))[-1],
+                              out.phase)
+        return recorder
+
+    def _end_recording(self, recorder: Any, finished: bool) -> None:
+        if recorder is not None:
+            import logging
+
+            recorder.end(finished=finished, warn=logging.getLogger("callcue.session").warning)
+
     def run_demo(self) -> None:
+        recorder = self._recorded("demo")
+        finished = False
         try:
             self._run_demo()
+            finished = True
         except _Stopped:
             pass
         except CallcueError as err:
             self.out.phase(Phase("error", str(err), fix="settings"))
         except Exception as err:  # the UI must hear about it: a silent dead worker looks like a frozen call
             self.out.phase(Phase("error", f"The call stopped on an internal error: {err!r}"))
+        finally:
+            self._end_recording(recorder, finished)
 
     def _load(self) -> tuple[Any, Any, list[TextSegment], Any]:
         from callcue.audio.recording import read_recording
@@ -175,14 +208,19 @@ class CallSession:
     # ---- live: the devices, through speech.live's pipeline ------------------------------------
 
     def run_live(self) -> None:
+        recorder = self._recorded("live")
+        finished = False
         try:
             self._run_live()
+            finished = True
         except CallcueError as err:
             text = str(err)
             fix = "devices" if any(w in text for w in ("device", "PortAudio", "microphone")) else "settings"
             self.out.phase(Phase("error", text, fix=fix))
         except Exception as err:
             self.out.phase(Phase("error", f"The call stopped on an internal error: {err!r}"))
+        finally:
+            self._end_recording(recorder, finished)
 
     def _run_live(self) -> None:
         from callcue.engine.pipeline import Engine
