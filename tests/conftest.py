@@ -33,10 +33,17 @@ def playbook():
 
 @pytest.fixture(autouse=True)
 def _private_dirs(tmp_path_factory, monkeypatch):
-    """Every test gets its own data and config folders: nothing touches the user's."""
+    """Every test gets its own data and config folders, and no IT-managed file: nothing touches the
+    user's. The environment is restored afterwards, because the command line hands managed settings
+    to later commands through it."""
+    saved = dict(os.environ)
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CALLCUE_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("CALLCUE_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("CALLCUE_MANAGED_CONFIG", str(base / "no-managed.toml"))
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def make_bad_recordings(folder: Path) -> dict[str, tuple[Path, str]]:

@@ -68,29 +68,12 @@ def run_headless(speed: float, use_model: bool = True, captions: bool = True) ->
     panel = HeadlessPanel(captions=captions)
     if notice:
         panel.out.write(f"note: {notice}\n")
-    from callcue.sessions_io import start_recording
-    from callcue.store import SessionMeta
-
-    def warn(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    # The demo is saved like a live call (issue 5), while it plays: `callcue review` shows it.
-    saver = start_recording(SessionMeta(kind="demo", profile=settings.profile or "default"), warn=warn)
-
-    def tick(t) -> None:  # noqa: ANN001
-        if saver is not None:
-            saver.advance(t.at)
-        panel.tick(t)
-
-    events = panel.events if saver is None else saver.tee(panel.events)
-    session = CallSession(Outlet(events, tick, panel.phase), settings, speed=speed,
+    # The demo is saved like a live call while it plays (CallSession records it): `callcue review` shows it.
+    session = CallSession(Outlet(panel.events, panel.tick, panel.phase), settings, speed=speed,
                           use_model=use_model, tick_gap_s=0.0)
     try:
         session.run_demo()
     except KeyboardInterrupt:
         session.stop()
         raise
-    finally:
-        if saver is not None:
-            saver.end(finished=panel.state.phase.name == "ended", warn=warn)
     return 1 if panel.state.phase.name == "error" else 0
