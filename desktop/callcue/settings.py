@@ -67,6 +67,12 @@ class Settings:
     playbook: str | None = None  # a playbook file; None: the bundled one
     profile: str | None = None
     hotkeys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOTKEYS))
+    # Who may review which calls (report/access.py): usually pinned by IT in the managed file.
+    review_role: str = "agent"  # "agent" or "supervisor"
+    review_user: str | None = None  # the agent name of whoever uses this PC
+    review_policy: str = "all"  # what a supervisor sees: all, team, flagged, own
+    review_team: list[str] = field(default_factory=list)
+    review_flag_peak: float = 0.7
     locked: set[str] = field(default_factory=set)  # keys a managed layer fixed: not editable
     source: dict[str, str] = field(default_factory=dict)  # key -> "default" | "user" | "managed"
 
@@ -95,7 +101,9 @@ def keys() -> list[str]:
 
 
 def _copy(value: Any) -> Any:
-    return dict(value) if isinstance(value, dict) else value
+    if isinstance(value, (dict, list)):
+        return type(value)(value)
+    return value
 
 
 class BadValue(ValueError):
@@ -138,6 +146,12 @@ def _hotkeys(v: Any) -> dict[str, str]:
     return merged
 
 
+def _names(v: Any) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise BadValue("must be a list of names")
+    return list(v)
+
+
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "edge": _choice(EDGES),
     "screen": _opt_str,
@@ -153,6 +167,11 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "playbook": _opt_str,
     "profile": _opt_str,
     "hotkeys": _hotkeys,
+    "review_role": _choice(("agent", "supervisor")),
+    "review_user": _opt_str,
+    "review_policy": _choice(("all", "team", "flagged", "own")),
+    "review_team": _names,
+    "review_flag_peak": _number(0.0, 1.0, float),
 }
 
 

@@ -30,9 +30,9 @@ def _policy(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from callcue.report.access import AccessPolicy
 
     try:
-        from callcue.settings import SettingsStore
+        from callcue.commands.run import load_settings
 
-        settings = SettingsStore().load()
+        settings, _ = load_settings()  # with IT's managed layer: a pinned policy holds here too
     except Exception:  # noqa: BLE001 - settings are optional here; the overlay reports their problems
         settings = None
     policy = AccessPolicy.from_settings(settings)
