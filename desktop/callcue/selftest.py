@@ -18,14 +18,14 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from callcue import __version__
 from callcue.errors import CallcueError
+from callcue.speech.models import captured_stderr
 
 PROBE_ENV = "CALLCUE_SELFTEST_PROBE"
 MIN_FREE_MB = 500  # an hour of two-channel audio is ~230 MB; less than this is a warning
@@ -43,27 +43,6 @@ class Check:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-@contextmanager
-def _quiet_fd2() -> Iterator[list[str]]:
-    """Keep C libraries' own chatter (ALSA, Kaldi) out of the report; hand it back for messages."""
-    lines: list[str] = []
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield lines
-        return
-    with tempfile.TemporaryFile() as sink:
-        sys.stderr.flush()
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 
 
 def self_command() -> list[str]:
@@ -187,7 +166,7 @@ def probe_qt(out: TextIO) -> int:
 
 def check_audio() -> Check:
     failure = ""
-    with _quiet_fd2():
+    with captured_stderr():
         try:
             import sounddevice as sd
         except OSError as err:
@@ -198,7 +177,7 @@ def check_audio() -> Check:
         if sys.platform.startswith("linux"):
             advice = "Install PortAudio: sudo apt-get install libportaudio2"
         return Check("Audio devices", "fail", f"the audio library PortAudio cannot load ({failure})", advice)
-    with _quiet_fd2():
+    with captured_stderr():
         devices = sd.query_devices()
         try:
             default_in = sd.query_devices(kind="input")

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from callcue.engine.frustration import distinct
-from callcue.engine.language import NEGATORS, Hit, Phrase, TextAnalyzer, TextSignals, load_phrases
+from callcue.engine.language import (
+    NEGATORS,
+    Hit,
+    Phrase,
+    TextAnalyzer,
+    TextSignals,
+    load_phrases,
+    match_phrase,
+)
 
 CHAT_KINDS = ("chat_effort", "chat_pressure", "chat_escalation", "reply_cold", "reply_blame")
 # Placeholders of redacted or masked text ("#NAME#", "[email]") are not words the customer wrote.
@@ -52,7 +60,7 @@ class PhraseLists:
             for i in range(len(tokens)):
                 best: Hit | None = None  # the longest phrase that starts here
                 for ph in phrases:
-                    end = _match(ph, tokens, i)
+                    end = match_phrase(ph, tokens, i)
                     if end is None or (best is not None and end <= best.end):
                         continue
                     first = ph.tokens[0]
@@ -64,19 +72,6 @@ class PhraseLists:
                 if best is not None:
                     hits.append(best)
         return hits
-
-
-def _match(phrase: Phrase, tokens: list[str], i: int) -> int | None:
-    pos = i
-    for k, (want, gap) in enumerate(zip(phrase.tokens, phrase.gaps, strict=True)):
-        stop = min(pos + (4 if gap and k else 1), len(tokens))
-        for p in range(pos, stop):
-            if want is None or tokens[p] in want:
-                pos = p + 1
-                break
-        else:
-            return None
-    return pos
 
 
 @lru_cache(maxsize=4)

@@ -129,7 +129,7 @@ def load_phrases(path: Path) -> list[Phrase]:
     return phrases
 
 
-def _match_at(phrase: Phrase, tokens: list[str], i: int) -> int | None:
+def match_phrase(phrase: Phrase, tokens: list[str], i: int) -> int | None:
     """End index of `phrase` matched from tokens[i], or None."""
     pos = i
     for k, (want, gap) in enumerate(zip(phrase.tokens, phrase.gaps, strict=True)):
@@ -166,7 +166,7 @@ class Lexicons:
         seen: set[tuple[str, int]] = set()
         for i, tok in enumerate(tokens):
             for kind, ph in self._index.get(tok, []) + self._wild:
-                end = _match_at(ph, tokens, i)
+                end = match_phrase(ph, tokens, i)
                 if end is None or (kind, i) in seen:
                     continue
                 negated = ph.tokens[0] is not None and not (ph.tokens[0] & NEGATORS) and any(

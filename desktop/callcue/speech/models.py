@@ -265,7 +265,7 @@ _STDERR_LOCK = threading.Lock()  # fd 2 is process-wide: two threads swapping it
 
 
 @contextmanager
-def _captured_stderr() -> Iterator[list[str]]:
+def captured_stderr() -> Iterator[list[str]]:
     """Hold Kaldi's own ERROR/WARNING lines (written to fd 2 whatever the log level) for our message.
 
     While held (a model load, about 2 s; a recognizer, well under 1 s) other
@@ -318,7 +318,7 @@ def load_model(ref: ModelRef | str | os.PathLike[str]) -> SpeechModel:
         raise CallcueError(f"{path}: not a Vosk model folder (no am/final.mdl and conf/); {install_hint()}")
     rate = check_sample_rate(path)
     vosk = _quiet_vosk()
-    with _captured_stderr() as kaldi:
+    with captured_stderr() as kaldi:
         try:
             model = vosk.Model(str(path))
         except Exception:
@@ -334,7 +334,7 @@ def load_model(ref: ModelRef | str | os.PathLike[str]) -> SpeechModel:
 def new_kaldi_recognizer(model: SpeechModel):
     """One KaldiRecognizer with word times, or a CallcueError naming the model."""
     vosk = _quiet_vosk()
-    with _captured_stderr() as kaldi:
+    with captured_stderr() as kaldi:
         try:
             rec = vosk.KaldiRecognizer(model.vosk, float(model.sample_rate))
         except Exception:
