@@ -101,7 +101,7 @@ def test_listen_hears_a_played_call_as_its_truth(pulse, short_call):  # noqa: F8
     speech = [e for e in events if e["type"] == "speech"]
     utts = truth["utterances"]
     offset = speech[0]["start"] - utts[0]["start"]
-    assert speech[0]["who"] == utts[0]["who"] == "agent" and 0 <= offset < 10
+    assert speech[0]["who"] == utts[0]["who"] == "agent" and 0 <= offset < 10, (speech, listen.stderr)
     for u in utts:
         found = [s for s in speech if s["who"] == u["who"] and matches(s["start"] - offset, u["start"])
                  and matches(s["end"] - offset, u["end"])]

@@ -111,6 +111,20 @@ class Renewing:
         return self.rec.flush()
 
 
+def _few_arenas() -> None:
+    """Let the decoding threads share two malloc arenas instead of one each.
+
+    glibc gives every thread its own arena; a recognizer's freed caches then sit in arenas that
+    no other thread reuses, and the process grows past what it needs. Must run before the threads.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def _give_back_memory() -> None:
     """Return freed heap to the system (glibc keeps it otherwise, and the RSS never goes down)."""
     try:
@@ -327,6 +341,7 @@ class LivePipeline:
 
     def start(self) -> list[Event]:
         """Start recognizers, the worker and the capture; returns the `call` event(s)."""
+        _few_arenas()
         head: list[Event] = []
         if not self.engine.started:
             head = self.engine.start(duration_s=None, note=self.note)
