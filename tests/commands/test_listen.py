@@ -88,18 +88,26 @@ def test_listen_hears_a_played_call_as_its_truth(pulse, short_call):  # noqa: F8
     Line noise plays into both sinks from before the capture starts (see PulseServer.noise_bed).
     """
     truth = short_call.truth
+    utts = truth["utterances"]
     pulse.noise_bed()
-    listen = Listen(pulse.env, *MONITORS, "--json", "--model", str(korean_model_dir()))
-    listen.wait_stderr("listening")
-    players = [pulse.play(who, path) for who, path in short_call.parts.items()]
-    for p in players:
-        assert p.wait(GUARD_S) == 0, p.stderr.read()
-    assert listen.end(signal.SIGINT) == 0, listen.stderr
-    events = listen.events
+    for _attempt in range(2):
+        listen = Listen(pulse.env, *MONITORS, "--json", "--model", str(korean_model_dir()))
+        listen.wait_stderr("listening")
+        players = [pulse.play(who, path) for who, path in short_call.parts.items()]
+        for p in players:
+            assert p.wait(GUARD_S) == 0, p.stderr.read()
+        assert listen.end(signal.SIGINT) == 0, listen.stderr
+        events = listen.events
+        speech = sorted((e for e in events if e["type"] == "speech"), key=lambda e: e["start"])
+        firsts = {who: next((s["start"] - u["start"] for s in speech if s["who"] == who), None)
+                  for who, u in ((w, next(u for u in utts if u["who"] == w)) for w in ("agent", "customer"))}
+        # Two paplay processes started one after the other on a loaded machine can start seconds apart;
+        # that is the test's players, not the capture, so the playback is tried once more. A capture
+        # that misaligns its channels would misalign them again.
+        if None not in firsts.values() and abs(firsts["agent"] - firsts["customer"]) <= 0.3:
+            break
     assert events[0]["type"] == "call" and events[0]["transcript"] == "vosk"
     assert events[0]["channels"] == ["agent", "customer"] and events[-1]["type"] == "summary"
-    speech = [e for e in events if e["type"] == "speech"]
-    utts = truth["utterances"]
     offset = speech[0]["start"] - utts[0]["start"]
     assert speech[0]["who"] == utts[0]["who"] == "agent" and 0 <= offset < 10, (speech, listen.stderr)
     for u in utts:
