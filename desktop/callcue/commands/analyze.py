@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from callcue.commands import add_playbook_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="analyse a recorded call (WAV, FLAC, OGG)",
@@ -17,8 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="M", help="without --transcript: the Vosk model that transcribes the call "
                                                 "(default: CALLCUE_MODEL, then an English model that lookup finds)")
     p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
-    p.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
-    p.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    add_playbook_args(p)
     p.add_argument("--channels", metavar="L,R", help="who is on the left and right channel "
                                                      "(default agent,customer)")
     p.add_argument("--save", action="store_true", help="save as a session for `callcue review` and "

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from callcue.commands import add_playbook_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="chat assistance: analyse a chat, check a reply, serve live chats",
@@ -20,8 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("file", help="the chat: .jsonl, .csv or a plain text transcript")
     a.add_argument("--json", action="store_true", help="JSON Lines (the default)")
     a.add_argument("--timeline", action="store_true", help="a timeline a person can read instead of JSON")
-    a.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
-    a.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    add_playbook_args(a)
     a.set_defaults(run=run_analyze)
 
     c = csub.add_parser("check", help="check the tone of a draft reply (nothing is sent)",
@@ -32,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("draft", help="the draft reply (use - to read it from standard input)")
     c.add_argument("--context", metavar="CHAT_FILE", help="the chat so far, to know how the customer feels")
     c.add_argument("--json", action="store_true", help="print the result as JSON")
-    c.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
-    c.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    add_playbook_args(c)
     c.set_defaults(run=run_check)
 
     s = csub.add_parser("serve", help="the local endpoint for live chats (127.0.0.1 only)",
@@ -41,8 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "and print each chat's events as JSON Lines.")
     s.add_argument("--port", type=int, help="port (default: the playbook's chat.port, 8765)")
     s.add_argument("--host", default="127.0.0.1", help="loopback address to bind: 127.0.0.1 or ::1")
-    s.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
-    s.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    add_playbook_args(s)
     s.set_defaults(run=run_serve)
 
     t = csub.add_parser("token", help="print the endpoint's token (created on first use)")

@@ -12,6 +12,8 @@ import signal
 import sys
 import threading
 
+from callcue.commands import add_playbook_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("listen", help="coach a live call from the sound devices (no window)",
@@ -27,8 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="M", help="a Vosk model folder or installed model name (default: "
                                                 "CALLCUE_MODEL, then the lookup of `callcue models list`)")
     p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
-    p.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
-    p.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+    add_playbook_args(p)
     p.add_argument("--agent-name", metavar="NAME", help="who takes the call, saved with the session")
     p.add_argument("--no-save", action="store_true", help="do not save the call as a session (`callcue review`)")
     p.set_defaults(run=run)
