@@ -10,6 +10,14 @@ from callcue.engine.events import Event, Interruption, Silence
 
 
 @dataclass
+class Hold:
+    """A pause announced in words: its silence is expected, for a while."""
+
+    kind: str  # "short" or "long" (announced by the agent), or "customer"
+    at: float
+
+
+@dataclass
 class _Candidate:
     by: Segment  # the stretch that started over the other
     over: Segment  # the other's stretch that was going on
@@ -33,7 +41,7 @@ class Conversation:
     last_end: float = 0.0  # end of anyone's last voiced frame
     longest_gap_s: float = 0.0
     longest_monologue_s: float = 0.0
-    hold_announced: bool = False
+    hold: Hold | None = None  # the pause announced before the current silence, if any
     _open: dict[str, Segment] = field(default_factory=dict)
     _candidates: list[_Candidate] = field(default_factory=list)
     _mono_start: float | None = None
@@ -52,7 +60,7 @@ class Conversation:
             self.longest_gap_s = max(self.longest_gap_s, gap)
             if gap >= self.silence_s:
                 s = Silence(start=round(self.last_end, 3), end=round(seg.start, 3), duration_s=round(gap, 3),
-                            hold=self.hold_announced)
+                            hold=self.hold is not None)
                 self.silences.append(s)
                 out.append(s)
             if gap >= 2.0 or (seg.who == "customer" and self._mono_start is not None and gap >= 1.0):
@@ -130,7 +138,7 @@ class Conversation:
             self.longest_gap_s = max(self.longest_gap_s, gap)
             if gap >= self.silence_s:
                 s = Silence(start=round(self.last_end, 3), end=round(end, 3), duration_s=round(gap, 3),
-                            hold=self.hold_announced)
+                            hold=self.hold is not None)
                 self.silences.append(s)
                 out.append(s)
         return out

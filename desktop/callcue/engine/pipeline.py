@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from callcue.engine.activity import FRAME, FRAME_S, RATE, ChannelActivity, Segment, frame_db
-from callcue.engine.conversation import Conversation
+from callcue.engine.conversation import Conversation, Hold
 from callcue.engine.cues import CueBoard
 from callcue.engine.events import (
     CallStart,
@@ -61,12 +61,6 @@ class _Audio:
 
 
 @dataclass
-class _Hold:
-    kind: str  # "short" or "long" (announced by the agent), or "customer"
-    at: float
-
-
-@dataclass
 class Engine:
     playbook: Playbook
     channels: Sequence[str] = ("agent", "customer")
@@ -104,12 +98,15 @@ class Engine:
         self.utterances: list[Utterance] = []
         self.commitments: list[Commitment] = []
         self.empathy_at: list[float] = []
-        self.hold: _Hold | None = None
         self._silence_cued = False
         self._mono_cued = False
         self._frustrated_since: float | None = None
         self._started = False
         self._finished = False
+
+    @property
+    def hold(self) -> Hold | None:
+        return self.conversation.hold
 
     @property
     def started(self) -> bool:
@@ -163,8 +160,7 @@ class Engine:
             if opened is not None:
                 out += self.conversation.opened(opened)
                 if self.hold is not None and opened.start > self.hold.at:
-                    self.hold = None
-                    self.conversation.hold_announced = False
+                    self.conversation.hold = None
                 self._silence_cued = False
         self.k += 1
         now = self.now
@@ -259,8 +255,7 @@ class Engine:
         # "I've been on hold for an hour" is a complaint, not an announcement
         pauses = [h for h in sig.kinds("hold") if "on hold" not in h.phrase and "hold for" not in h.phrase]
         if pauses:
-            self.hold = _Hold("customer", end)
-            self.conversation.hold_announced = True
+            self.conversation.hold = Hold("customer", end)
 
     @staticmethod
     def _agent_signals(sig: TextSignals | None) -> list[str]:
@@ -309,8 +304,7 @@ class Engine:
         if sig.has("empathy"):
             self.empathy_at.append(utt.end)
         if sig.has("hold_long") or sig.has("hold"):
-            self.hold = _Hold("long" if sig.has("hold_long") else "short", utt.end)
-            self.conversation.hold_announced = True
+            self.conversation.hold = Hold("long" if sig.has("hold_long") else "short", utt.end)
         promises = _clauses(utt.text, [h.start for h in sig.kinds("commitment")], sig.tokens)
         for clause in promises:
             self.commitments.append(Commitment(at=utt.start, text=clause, due=commitment_due(clause)))
