@@ -73,6 +73,9 @@ class Settings:
     review_policy: str = "all"  # what a supervisor sees: all, team, flagged, own
     review_team: list[str] = field(default_factory=list)
     review_flag_peak: float = 0.7
+    # Chat assistance: the overlay's chat panel listens for live chats on 127.0.0.1 (docs/chat-api.md).
+    chat_enabled: bool = True
+    chat_port: int | None = None  # None: the playbook's [chat] port (8765)
     locked: set[str] = field(default_factory=set)  # keys a managed layer fixed: not editable
     source: dict[str, str] = field(default_factory=dict)  # key -> "default" | "user" | "managed"
 
@@ -146,6 +149,14 @@ def _hotkeys(v: Any) -> dict[str, str]:
     return merged
 
 
+def _port(v: Any) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 1024 <= v <= 65535:
+        raise BadValue("must be a port number from 1024 to 65535, or null for the playbook's")
+    return v
+
+
 def _names(v: Any) -> list[str]:
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise BadValue("must be a list of names")
@@ -172,6 +183,8 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "review_policy": _choice(("all", "team", "flagged", "own")),
     "review_team": _names,
     "review_flag_peak": _number(0.0, 1.0, float),
+    "chat_enabled": _bool,
+    "chat_port": _port,
 }
 
 

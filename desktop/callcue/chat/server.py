@@ -153,7 +153,8 @@ class ChatServer:
             self.httpd = _HTTPServer((self.host, want), _Handler, self)
         except OSError as err:
             raise CallcueError(f"cannot listen on {self.host}:{want} ({err.strerror or err}); is another "
-                               "Callcue running? Choose another port with --port") from None
+                               "Callcue running? Choose another port with --port (the overlay: Settings, Panel, "
+                               "Chat port)") from None
 
     @property
     def port(self) -> int:

@@ -76,6 +76,56 @@ def load_settings(store=None):  # type: ignore[no-untyped-def]
     return settings, " ".join(notes) or None
 
 
+class ChatAssist:
+    """The overlay's chat panel and its endpoint, as the settings say (chat_enabled, chat_port)."""
+
+    def __init__(self, settings, overlay) -> None:  # type: ignore[no-untyped-def]
+        self.settings = settings
+        self.overlay = overlay
+        self.panel = None  # built when chat assistance is first on: a startup without it pays nothing
+        self._applied: tuple | None = None
+        self._book: tuple | None = None
+
+    def sync(self) -> None:
+        """Start, restart or stop listening after a change; a problem goes to the overlay's notice."""
+        from callcue.errors import CallcueError
+
+        s = self.settings
+        if self.panel is not None:
+            self.panel.apply_settings()
+            self.overlay.chat_button.setVisible(s.chat_enabled)
+        want = (s.chat_enabled, s.chat_port, s.playbook, s.profile)
+        if want == self._applied:
+            return
+        self._applied = want
+        self.stop()
+        if not s.chat_enabled:
+            if self.panel is not None:
+                self.panel.hide()
+            return
+        try:
+            book = (s.playbook, s.profile)
+            if self.panel is None or book != self._book:
+                from callcue.engine.playbook import load_playbook
+
+                playbook = load_playbook(*book)
+                if self.panel is None:
+                    from callcue.ui.chat_panel import ChatPanel
+
+                    self.panel = ChatPanel(s, playbook, companion=self.overlay)
+                    self.overlay.attach_chat(self.panel)
+                else:
+                    self.panel.set_playbook(playbook)
+                self._book = book
+            self.panel.start_server(port=s.chat_port)
+        except CallcueError as err:
+            self.overlay.show_notice(f"Chat assistance is off: {err}")
+
+    def stop(self) -> None:
+        if self.panel is not None:
+            self.panel.stop_server()
+
+
 def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True, start: bool = False) -> int:
     check_display()
     from PySide6.QtCore import QTimer
@@ -100,6 +150,8 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
         return CallWorker(settings, "demo" if demo else "live", speed=speed, use_model=use_model)
 
     overlay = Overlay(settings, store, factory, notice=notice)
+    chat = ChatAssist(settings, overlay)
+    chat.sync()
     tray = Tray(overlay)
     hotkeys = GlobalHotkeys(overlay)
     hotkeys.triggered.connect(lambda action: run_hotkey(overlay, action))
@@ -118,6 +170,7 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
         dialog.applied.connect(overlay.apply_settings)
         dialog.applied.connect(lambda: hotkeys.set_keys(settings.hotkeys))
         dialog.applied.connect(lambda: None if demo or overlay.in_call else check())
+        dialog.applied.connect(chat.sync)
         dialog.exec()
 
     def check() -> None:
@@ -152,3 +205,4 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
     finally:
         hotkeys.stop()
         overlay.shutdown()
+        chat.stop()

@@ -117,6 +117,9 @@ class Overlay(QWidget):
         head.addWidget(self.mode_button)
         head.addWidget(self.settings_button)
         head.addWidget(self.close_button)
+        self.head = head
+        self.chat_panel: Any = None  # ui.chat_panel.ChatPanel, when chat assistance is on (attach_chat)
+        self.chat_button: Any = None
 
         self.call_button = tool_button("", "", "callButton")
         self.call_button.clicked.connect(self.toggle_call)
@@ -177,6 +180,17 @@ class Overlay(QWidget):
         self._expanded_only = [self.meter, self.talk, self.captions_section, self.captions,
                                self.promises_section, self.promises]
         self.setStyleSheet(theme.style_sheet())
+
+    def attach_chat(self, panel: Any) -> None:
+        """Chat assistance: a button in the header shows or hides the chat panel (its own window)."""
+        self.chat_panel = panel
+        panel.companion = self
+        if self.chat_button is None:
+            self.chat_button = tool_button("Chats", "Show or hide the chat panel: live chats' cues and the "
+                                           "reply check", "chatButton")
+            self.chat_button.clicked.connect(lambda: self.chat_panel.toggle() if self.chat_panel else None)
+            self.head.insertWidget(self.head.indexOf(self.mode_button), self.chat_button)
+            self.chat_button.show()  # a widget added to a shown window would appear only later
 
     def show_notice(self, text: str | None) -> None:
         self.notice.setText(text or "")

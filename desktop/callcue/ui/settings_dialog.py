@@ -369,6 +369,13 @@ class SettingsDialog(QDialog):
         self.click_through.setChecked(s.click_through)
         self.on_top = QCheckBox("Keep the panel above other windows")
         self.on_top.setChecked(s.always_on_top)
+        self.chat_enabled = QCheckBox("Chat assistance: a chat panel for live chats posted to 127.0.0.1")
+        self.chat_enabled.setChecked(s.chat_enabled)
+        self.chat_port = QSpinBox()
+        self.chat_port.setRange(1023, 65535)  # 1023 stands for "none chosen": the playbook's port
+        self.chat_port.setSpecialValueText("the playbook's (chat.port)")
+        self.chat_port.setValue(s.chat_port or 1023)
+        self.chat_port.setToolTip("Where chat tools post messages: http://127.0.0.1:PORT (docs/chat-api.md)")
         form.addRow("Edge", self.edge)
         form.addRow("Screen", self.screen)
         form.addRow("Width", self.width_box)
@@ -376,6 +383,8 @@ class SettingsDialog(QDialog):
         form.addRow("Panel", self.mode)
         form.addRow(self.captions)
         form.addRow(self.click_through)
+        form.addRow(self.chat_enabled)
+        form.addRow("Chat port", self.chat_port)
         self.wayland_note = QLabel("This desktop runs Wayland, which does not let applications keep a "
                                    "window above the others or choose where it goes: the panel stays on top "
                                    "and docked only if your desktop allows it (e.g. a window rule).")
@@ -407,7 +416,8 @@ class SettingsDialog(QDialog):
         return {"agent_device": self.agent_device, "customer_device": self.customer_device, "model": self.model,
                 "playbook": self.playbook, "profile": self.profile, "edge": self.edge, "screen": self.screen,
                 "width": self.width_box, "opacity": self.opacity, "mode": self.mode, "captions": self.captions,
-                "click_through": self.click_through, "always_on_top": self.on_top}
+                "click_through": self.click_through, "always_on_top": self.on_top,
+                "chat_enabled": self.chat_enabled, "chat_port": self.chat_port}
 
     def _lock_controls(self) -> None:
         for key, widget in self._controls().items():
@@ -438,6 +448,8 @@ class SettingsDialog(QDialog):
             "captions": self.captions.isChecked(),
             "click_through": self.click_through.isChecked(),
             "always_on_top": self.on_top.isChecked(),
+            "chat_enabled": self.chat_enabled.isChecked(),
+            "chat_port": None if self.chat_port.value() < 1024 else self.chat_port.value(),
             "hotkeys": {a: e.keySequence().toString(QKeySequence.PortableText) for a, e in self.keys.items()},
         }
 
