@@ -306,13 +306,8 @@ class ChatPanel(QWidget):
 
     def _result_html(self, result: ReplyCheck) -> str:
         view = self.model.current
-        if view is not None and result.frustration is not None:
-            against = f"for {html.escape(view.chat_id)} (customer frustration {result.frustration:.2f})"
-        elif view is not None:
-            against = f"for {html.escape(view.chat_id)}"
-        else:
-            against = "with no chat as context"
-        head = f"<span style='color:{theme.DIM}'>Checked {against}.</span>"
+        against = f"for {html.escape(view.chat_id)}" if view is not None else "with no chat as context"
+        head = f"<span style='color:{theme.DIM}'>Checked {against}; nothing was sent.</span>"
         if result.ok:
             return f"{head}<br><b style='color:{theme.OK}'>\u2713 No flags: it reads warm and clear.</b>"
         parts = [head]
