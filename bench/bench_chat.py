@@ -125,7 +125,7 @@ def report(data: dict[str, list[tuple[str, list[Sentence]]]], splits: list[str],
 # ---- tuning on train + val -------------------------------------------------------------------
 
 GRID: dict[str, list[float]] = {
-    "sentiment": [0.0, 0.1, 0.2, 0.35, 0.5],
+    "sentiment": [0.0, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8],
     "phrases": [0.1, 0.2, 0.3, 0.45],
     "escalation": [0.0, 0.15, 0.3, 0.5],
     "sarcasm": [0.0, 0.1, 0.2, 0.3],
@@ -141,7 +141,12 @@ GRID: dict[str, list[float]] = {
     "after_apology": [0.0, 0.1, 0.2],
     "burst": [0.0, 0.25, 0.5, 0.75],
     "earlier": [0.0, 0.1, 0.25, 0.4],
-    "earlier_decay": [0.3, 0.5, 0.7],
+    "earlier_decay": [0.3, 0.5, 0.7, 0.85],
+    "failure": [-0.1, 0.0, 0.1, 0.2, 0.3],
+    "billing": [0.0, 0.1, 0.2, 0.3, 0.45],
+    "very_negative": [0.0, 0.1, 0.2, 0.3, 0.45],
+    "negotiation": [0.0, 0.1, 0.2, 0.3],
+    "answer": [-0.6, -0.4, -0.3, -0.2, -0.1, 0.0],
 }
 
 
@@ -159,7 +164,7 @@ def _features(dialogues: list[tuple[str, list[Sentence]]]) -> list[list[tuple[st
             if s.who == "customer":
                 rows.append(("customer", message_features(s.text, analyzer, phrases)[0], s.emotion or 2))
             else:
-                rows.append(("agent", apologised(s.text, analyzer.analyze(s.text)), -1))
+                rows.append(("agent", (apologised(s.text, analyzer.analyze(s.text)), "?" in s.text), -1))
         out.append(rows)
     return out
 
@@ -172,7 +177,7 @@ def _scores(feats: list[list[tuple[str, Any, int]]], weights: dict[str, Any]) ->
         fr = ChatFrustration(dict(weights))
         for who, f, label in rows:
             if who == "agent":
-                fr.agent(f)
+                fr.agent(*f)
             else:
                 out.append((fr.customer(f)[0], label))
     return out
@@ -197,28 +202,58 @@ def _best_center(scored: list[tuple[float, int]], base: tuple[float, float]) -> 
     return best
 
 
-def tune(data: dict[str, list[tuple[str, list[Sentence]]]], playbook: Any) -> None:
-    dialogues = data["train"] + data["val"]
+def _vader_base(dialogues: list[tuple[str, list[Sentence]]]) -> tuple[float, float]:
     gold_v = vader_scores(dialogues)
     labels = [s.emotion for _, seq in dialogues for s in seq if s.who == "customer"]
-    base = tuple(prf([c < -0.05 for c in gold_v], [e in labs for e in labels])[2] for labs in DEFINITIONS.values())
-    print(f"train+val: VADER F1 {base[0]:.3f} / {base[1]:.3f}; searching {len(GRID)} weights ...", file=sys.stderr)
-    feats = _features(dialogues)
-    weights = dict(playbook.section("chat")["frustration"])
-    best = _best_center(_scores(feats, weights), base)  # type: ignore[arg-type]
-    for rnd in range(3):
+    f1 = [prf([c < -0.05 for c in gold_v], [e in labs for e in labels])[2] for labs in DEFINITIONS.values()]
+    return f1[0], f1[1]
+
+
+def _search(feats: list[list[tuple[str, Any, int]]], base: tuple[float, float],
+            weights: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    """Coordinate search over GRID from `weights`; (weights with their center, min F1 ratio)."""
+    best = _best_center(_scores(feats, weights), base)
+    for _ in range(3):
         improved = False
         for key, values in GRID.items():
             for v in values:
                 trial = {**weights, key: v}
-                got = _best_center(_scores(feats, trial), base)  # type: ignore[arg-type]
+                got = _best_center(_scores(feats, trial), base)
                 if got[0] > best[0] + 1e-4:
                     best, weights, improved = got, trial, True
-        print(f"  round {rnd + 1}: min F1 ratio over VADER {best[0]:.3f} at center {best[1]}", file=sys.stderr)
         if not improved:
             break
-    weights["center"] = best[1]
-    print("[chat.frustration]  # tuned on MAIA-DQE train+val")
+    return {**weights, "center": best[1]}, best[0]
+
+
+def tune(data: dict[str, list[tuple[str, list[Sentence]]]], playbook: Any, bags: int) -> None:
+    """Search the weights on train+val. With bags > 1, search each of `bags` resamples of the
+    dialogues (drawn with replacement, fixed seed) and average what they found: one search
+    follows the quirks of 200 chats; the average keeps what most resamples agree on."""
+    import random
+
+    dialogues = data["train"] + data["val"]
+    feats = _features(dialogues)
+    base = _vader_base(dialogues)
+    print(f"train+val: VADER F1 {base[0]:.3f} / {base[1]:.3f}; searching {len(GRID)} weights "
+          f"in {bags} resample(s) ...", file=sys.stderr)
+    start = dict(playbook.section("chat")["frustration"])
+    if bags <= 1:
+        weights, ratio = _search(feats, base, start)
+    else:
+        rng = random.Random(7)
+        found = []
+        for b in range(bags):
+            pick = [rng.randrange(len(dialogues)) for _ in dialogues]
+            w, r = _search([feats[i] for i in pick], _vader_base([dialogues[i] for i in pick]), start)
+            print(f"  resample {b + 1}: min F1 ratio {r:.3f}", file=sys.stderr)
+            found.append(w)
+        keys = dict.fromkeys(k for w in found for k in w)  # a weight the playbook lacks counts as 0
+        weights = {k: round(sum(float(w.get(k, 0.0)) for w in found) / bags, 3) for k in keys}
+        ratio, center = _best_center(_scores(feats, weights), base)
+        weights["center"] = center
+    print(f"  min F1 ratio over VADER on train+val: {ratio:.3f} at center {weights['center']}", file=sys.stderr)
+    print(f"[chat.frustration]  # tuned on MAIA-DQE train+val, {bags} resample(s)")
     for k, v in weights.items():
         print(f"{k} = {v}")
 
@@ -228,6 +263,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--split", choices=["test", "val", "train", "all"], default="test")
     ap.add_argument("--tune", action="store_true", help="search the weights on train+val and print them")
+    ap.add_argument("--bags", type=int, default=1, help="with --tune: average the search over N resamples")
     ap.add_argument("--playbook", help="a playbook TOML (default: the bundled one)")
     ap.add_argument("--profile")
     a = ap.parse_args()
@@ -237,7 +273,7 @@ def main() -> int:
     pb = load_playbook(a.playbook, a.profile)
     data = load(a.data)
     if a.tune:
-        tune(data, pb)
+        tune(data, pb, a.bags)
         return 0
     splits = ["train", "val", "test"] if a.split == "all" else [a.split]
     ok = report(data, splits, pb)

@@ -107,8 +107,10 @@ def test_escalation_shouting_and_a_streak():
                               "This is unacceptable, I have tried three times already.",
                               "Still nothing works. Useless."]):
         got += cues(s.add("customer", text, 100.0 * i))
-    # the streak cue comes with the third upset message; the wait ran out while another cue showed
-    assert got == [(100.0, "acknowledge-frustration"), (145.0, "reply-waiting"), (200.0, "negative-streak")]
+    # charged for a failed payment is upsetting from the first message; the streak cue comes with
+    # the third upset message; the wait ran out while another cue showed
+    assert got == [(0.0, "acknowledge-frustration"), (100.0, "acknowledge-frustration"), (145.0, "reply-waiting"),
+                   (200.0, "negative-streak")]
 
 
 def test_repeated_question_only_for_the_same_question():
@@ -137,6 +139,32 @@ def test_chat_signals_that_are_not_what_they_seem():
     assert negations(tokens_of("No problem, thanks")) == 0
     assert negations(tokens_of("No.")) == 0
     assert negations(tokens_of("It does not work and I never got an email")) == 2
+    # what the screen wrote, quoted or spelled as a code, is not the customer shouting
+    assert caps_words('It says "LICENSE ALREADY FULFILLED BY ANOTHER USER"') == []
+    assert caps_words('The message: \u201cPAYMENT DECLINED') == []
+    assert caps_words("Error E _ LIC _ ALREADY _ FULFILLED and I am SO FURIOUS") == ["SO", "FURIOUS"]
+
+
+def test_a_plain_no_that_answers_the_agent_is_not_a_complaint():
+    def score(agent: str) -> float:
+        s = ChatSession()
+        s.add("customer", "The app will not open on my tablet.", 0)
+        s.add("agent", agent, 30)
+        s.add("customer", "No, I never did.", 60)
+        return s.utterances[-1].frustration
+
+    assert score("Have you reinstalled it since the update?") < score("I will check the logs.")
+
+
+def test_a_fault_report_and_a_money_dispute_weigh_apart():
+    s = ChatSession()
+    s.add("customer", "The download does not work on my e-reader.", 0)
+    fault = s.utterances[-1]
+    s = ChatSession()
+    s.add("customer", "You charged me twice for the same order.", 0)
+    money = s.utterances[-1]
+    assert "reports a fault" in fault.signals and "frustration" not in " ".join(fault.signals)
+    assert money.frustration > fault.frustration
 
 
 def test_customer_placeholders_are_not_words():

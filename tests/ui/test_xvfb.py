@@ -91,7 +91,7 @@ def desktop(tmp_path):
     env = {**os.environ, "DISPLAY": f":{n}", "QT_QPA_PLATFORM": "xcb", "HOME": str(tmp_path),
            "CALLCUE_CONFIG_DIR": str(tmp_path / "config"), "CALLCUE_MANAGED_CONFIG": ""}
     procs: list[subprocess.Popen] = []
-    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"],
+    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp", "-noreset"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(xvfb)
     try:

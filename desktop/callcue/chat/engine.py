@@ -199,7 +199,7 @@ class ChatSession:
     def _agent(self, text: str, t: float) -> list[Event]:
         sig = self.analyzer.analyze(text)
         sorry = apologised(text, sig)
-        self.scorer.agent(sorry)
+        self.scorer.agent(sorry, asked="?" in text)
         if sorry:
             self.empathy_at.append(t)
         # A cue still waiting for the screen is stale once the agent has done what it asks.

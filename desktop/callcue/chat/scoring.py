@@ -32,7 +32,8 @@ from callcue.engine.language import (
     match_phrase,
 )
 
-CHAT_KINDS = ("chat_effort", "chat_pressure", "chat_escalation", "reply_cold", "reply_blame")
+CHAT_KINDS = ("chat_effort", "chat_pressure", "chat_escalation", "chat_failure", "chat_billing",
+              "reply_cold", "reply_blame")
 # Placeholders of redacted or masked text ("#NAME#", "[email]") are not words the customer wrote.
 PLACEHOLDER = re.compile(r"#[A-Z_]+#|\[(?:card|ssn|phone|email|account|name|redacted)\]", re.I)
 # Capitals that are names of things, not shouting.
@@ -85,10 +86,17 @@ def clean(text: str) -> str:
     return PLACEHOLDER.sub(" ", text)
 
 
+# What the customer quotes (an error message, a title) or a code spelled with underscores
+# ("E_LIC_ALREADY_FULFILLED") is in capitals because the screen wrote it so, not the customer.
+# A quote left open runs to the end of the message.
+QUOTED = re.compile(r'"[^"]*(?:"|$)|\u201c[^\u201d]*(?:\u201d|$)|\u00ab[^\u00bb]*(?:\u00bb|$)|\w+(?:\s*_\s*\w+)+')
+
+
 def caps_words(text: str) -> list[str]:
-    """Words in capitals that read as shouting (not acronyms, not single letters)."""
+    """Words in capitals that read as shouting (not acronyms, not single letters, not quoted)."""
     # whole words only: "LS1 4AB" and "AB12CD" are codes, not shouting
-    return [w for w in re.findall(r"\b[^\W\d_]{2,}\b", text) if w.isupper() and w not in ACRONYMS]
+    own = QUOTED.sub(" ", text)
+    return [w for w in re.findall(r"\b[^\W\d_]{2,}\b", own) if w.isupper() and w not in ACRONYMS]
 
 
 def negations(tokens: list[str]) -> int:
@@ -121,16 +129,19 @@ class MessageFeatures:
     negotiation: list[str] = field(default_factory=list)
     effort: list[str] = field(default_factory=list)
     pressure: list[str] = field(default_factory=list)
+    failure: list[str] = field(default_factory=list)  # reports of a fault (chat_failure.txt)
+    billing: list[str] = field(default_factory=list)  # a dispute about money (chat_billing.txt)
     negations: int = 0
     capitals: list[str] = field(default_factory=list)
     exclamations: int = 0
     marks_burst: bool = False  # "??", "?!", "!!!"
     question: bool = False
     thanks: bool = False
+    yes_no: bool = False  # starts with "yes" or "no": an answer, when the agent has just asked
 
     def reasons(self) -> list[str]:
         why: list[str] = []
-        said = self.frustration + self.pressure + self.effort
+        said = self.frustration + self.pressure + self.effort + self.billing
         if said:
             why.append("said: " + ", ".join(f'"{p}"' for p in said[:3]))
         if self.escalation:
@@ -141,6 +152,8 @@ class MessageFeatures:
             why.append("sarcasm")
         if len(self.capitals) >= 2 or self.marks_burst:
             why.append("capitals or exclamations")
+        if self.failure:
+            why.append("reports a fault")
         if self.negations and not said:
             why.append("something is not right (negations)")
         if self.sentiment <= -0.3:
@@ -156,24 +169,32 @@ def message_features(text: str, analyzer: TextAnalyzer, phrases: PhraseLists) ->
     plain = clean(text)
     sig = analyzer.analyze(plain)
     toks = sig.tokens
-    extra = phrases.find(toks, ("chat_effort", "chat_pressure", "chat_escalation"))
+    extra = phrases.find(toks, ("chat_effort", "chat_pressure", "chat_escalation", "chat_failure",
+                                 "chat_billing"))
     words = [t for t in toks if t not in "?!"]
+    failure = [h for h in extra if h.kind == "chat_failure"]
+    # A fault reported is weighed as a fault, not also as the call's "frustration" phrase.
+    felt = [h for h in sig.kinds("frustration")
+            if not any(f.start <= h.start and h.end <= f.end for f in failure)]
     feats = MessageFeatures(
         words=len(words),
         sentiment=sig.sentiment,
-        frustration=_said(toks, sig.kinds("frustration")),
+        frustration=_said(toks, felt),
         escalation=_said(toks, sig.kinds("escalation") + [h for h in extra if h.kind == "chat_escalation"]),
         repeat_contact=_said(toks, sig.kinds("repeat_contact")),
         sarcasm=_said(toks, sig.kinds("sarcasm")),
         negotiation=_said(toks, sig.kinds("negotiation")),
         effort=_said(toks, [h for h in extra if h.kind == "chat_effort"]),
         pressure=_said(toks, [h for h in extra if h.kind == "chat_pressure"]),
+        failure=_said(toks, failure),
+        billing=_said(toks, [h for h in extra if h.kind == "chat_billing"]),
         negations=negations(toks),
         capitals=caps_words(plain),
         exclamations=plain.count("!"),
         marks_burst=bool(re.search(r"\?\?|\?!|!\?|!!!", plain)),
         question="?" in plain,
         thanks=bool(THANKS.search(plain)),
+        yes_no=bool(words) and words[0] in ("yes", "no", "yeah", "yep", "nope"),
     )
     return feats, sig
 
@@ -186,12 +207,16 @@ def apologised(text: str, sig: TextSignals) -> bool:
 def evidence(f: MessageFeatures, w: dict[str, Any]) -> float:
     """How strongly one message, alone, says "frustrated" (a weighted sum, about -0.5..2)."""
     return (w["sentiment"] * max(0.0, -f.sentiment)
+            + w.get("very_negative", 0.0) * (f.sentiment <= -0.5)  # VADER's strongly negative words
             + w["phrases"] * min(len(f.frustration), 2)
             + w["escalation"] * bool(f.escalation)
             + w["repeat_contact"] * bool(f.repeat_contact)
             + w["sarcasm"] * bool(f.sarcasm)
             + w["effort"] * min(len(f.effort), 2)
             + w["pressure"] * min(len(f.pressure), 2)
+            + w.get("failure", 0.0) * min(len(f.failure), 2)
+            + w.get("billing", 0.0) * bool(f.billing)
+            + w.get("negotiation", 0.0) * bool(f.negotiation)
             + w["negation"] * min(f.negations, 2)
             + w["capitals"] * min(len(f.capitals), 4) / 4
             + w["marks"] * f.marks_burst
@@ -209,20 +234,25 @@ class ChatFrustration:
     burst: float = 0.0  # the strongest evidence in the customer's current burst of messages
     earlier: float = 0.0  # what the chat before this burst said
     apology: bool = False  # the agent's last reply apologised or acknowledged
+    asked: bool = False  # the agent's last reply asked a question
     _customer_last: bool = False
 
-    def agent(self, apologised: bool) -> None:
+    def agent(self, apologised: bool, asked: bool = False) -> None:
         if self._customer_last:
             self.earlier = max(self.earlier * self.weights["earlier_decay"], self.burst)
             self.burst = 0.0
             self.apology = False
+            self.asked = False
         self.apology = self.apology or apologised
+        self.asked = self.asked or asked
         self._customer_last = False
 
     def customer(self, feats: MessageFeatures) -> tuple[float, float]:
         """(score, frustration 0..1) of a customer message, and the state moves on."""
         w = self.weights
         ev = evidence(feats, w)
+        # "No, I don't." after "Have you tried ...?" answers a question; its "no" is not a complaint.
+        ev += w.get("answer", 0.0) * (feats.yes_no and self.asked and not self._customer_last)
         score = ev + w["burst"] * self.burst + w["earlier"] * self.earlier + w["after_apology"] * self.apology
         self.burst = max(self.burst, ev)
         self._customer_last = True
