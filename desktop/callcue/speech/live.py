@@ -35,13 +35,38 @@ import numpy as np
 from callcue.audio.capture import Capture, Chunk
 from callcue.engine.events import Event, Partial, TextSegment
 from callcue.engine.pipeline import Engine
+from callcue.speech.heap import give_back_memory, tame_malloc
 
 RATE = 16000
 BACKLOG_S = 2.0  # audio waiting for the worker before chunks are dropped
 ASR_BACKLOG_CHUNKS = 50  # chunks (about 5 s) waiting for a recognizer before they are dropped
 REPORT_EVERY_S = 5.0  # overload reports on one channel at most this often (call time)
 WORDS_LANG = "en"  # the language of the bundled lexicons, sentiment and cue rules
-RENEW_S = 20.0  # a recognizer that has decoded this much audio is replaced by a fresh one at a line's end
+RENEW_S = 10.0  # a recognizer that has decoded this much audio is replaced by a fresh one at a line's end
+PAUSE_S = 0.3  # ... or at a pause this long, when Vosk has not ended a line by then
+
+
+class _PauseDetector:
+    """Has the channel been without speech (webrtcvad, 30 ms frames) for the last `pause_s`?"""
+
+    FRAME = 480  # 30 ms at 16 kHz
+
+    def __init__(self, pause_s: float) -> None:
+        import webrtcvad
+
+        self.vad = webrtcvad.Vad(1)  # the second least aggressive: a pause must be a clear one
+        self.need = max(1, round(pause_s * RATE / self.FRAME))
+        self.quiet = 0  # frames without speech in a row
+        self._rest = np.zeros(0, dtype=np.int16)
+
+    def feed(self, pcm: np.ndarray) -> bool:
+        buf = np.concatenate([self._rest, np.asarray(pcm, dtype=np.int16)])
+        n = len(buf) // self.FRAME * self.FRAME
+        for i in range(0, n, self.FRAME):
+            speech = self.vad.is_speech(buf[i:i + self.FRAME].tobytes(), RATE)
+            self.quiet = 0 if speech else self.quiet + 1
+        self._rest = buf[n:]
+        return self.quiet >= self.need
 
 
 # --------------------------------------------------------------------------- models
@@ -82,57 +107,49 @@ class Renewing:
     `renew_s` of audio.
 
     A Vosk recognizer caches the part of the decoding graph it has visited (the lookahead
-    composition of HCLr and Gr) and never lets go: with the Korean model one recognizer grew by
-    260 MB over 260 s of speech, still growing. Renewed every 20 s (and the freed heap given back
-    to the system), it stayed 20 to 100 MB above the model. Only at a line's end (a final result
-    and nothing after it), so no words are lost; what is lost is the speaker adaptation of the last
-    20 s, which the new one rebuilds in a few seconds.
+    composition of HCLr and Gr) and never lets go: with the Korean model one grows by up to 5 MB
+    a second (260 MB over 260 s of a call, still growing). Replacing it (and giving the freed heap
+    back to the system) is the only way to get that memory back, and each renewal costs CPU while
+    the new one's cache warms up (a cold recognizer decodes at about twice the cost of a warm
+    one): every 10 s, two channels stay under 800 MB at an RTF near 0.21 (bench/bench_live.py).
+    Only at a line's end, so no words are lost: Vosk's endpoint (with words or in silence), or
+    the first pause of `pause_s` that webrtcvad hears once `renew_s` is past (Vosk waits for 0.5 s
+    of silence, and a fluent speaker can go 20 s without one; the line is cut there and its words
+    come out as a final line). What is lost is the speaker adaptation, which a new recognizer
+    rebuilds in a few seconds. Skipping the decoding of silence was tried too: it saved under
+    10% of the CPU (Vosk's search is cheap in silence) and is not done.
     """
 
-    def __init__(self, make: Callable[[], Any], renew_s: float = RENEW_S) -> None:
+    def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S) -> None:
         self.make = make
-        self.renew = int(renew_s * RATE)
+        self.renew = int((RENEW_S if renew_s is None else renew_s) * RATE)
         self.rec = make()
         self.decoded = 0
         self.renewals = 0
+        self._pause = _PauseDetector(pause_s)
 
     def accept(self, pcm: np.ndarray, first_sample: int) -> list:
         out = self.rec.accept(pcm, first_sample)
         self.decoded += len(pcm)
-        if out and isinstance(out[-1], TextSegment) and self.decoded >= self.renew:
+        paused = self._pause.feed(pcm)
+        if self.decoded < self.renew:
+            return out
+        ended = getattr(self.rec, "ended", None)
+        if ended is None:  # a recognizer that does not say: a final line last is a line's end
+            ended = bool(out) and isinstance(out[-1], TextSegment)
+        if not ended and paused:
+            out += self.rec.flush()  # the line so far, as a final line: it ends in a pause
+            ended = True
+        if ended:
             self.rec = None  # free the old one (and its cache) before making the new one
             self.rec = self.make()
             self.decoded = 0
             self.renewals += 1
-            _give_back_memory()
+            give_back_memory()
         return out
 
     def flush(self) -> list:
         return self.rec.flush()
-
-
-def _few_arenas() -> None:
-    """Let the decoding threads share two malloc arenas instead of one each.
-
-    glibc gives every thread its own arena; a recognizer's freed caches then sit in arenas that
-    no other thread reuses, and the process grows past what it needs. Must run before the threads.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
-def _give_back_memory() -> None:
-    """Return freed heap to the system (glibc keeps it otherwise, and the RSS never goes down)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 # --------------------------------------------------------------------------- recordings (analyze)
@@ -341,7 +358,7 @@ class LivePipeline:
 
     def start(self) -> list[Event]:
         """Start recognizers, the worker and the capture; returns the `call` event(s)."""
-        _few_arenas()
+        tame_malloc()
         head: list[Event] = []
         if not self.engine.started:
             head = self.engine.start(duration_s=None, note=self.note)

@@ -318,6 +318,9 @@ def load_model(ref: ModelRef | str | os.PathLike[str]) -> SpeechModel:
         raise CallcueError(f"{path}: not a Vosk model folder (no am/final.mdl and conf/); {install_hint()}")
     rate = check_sample_rate(path)
     vosk = _quiet_vosk()
+    from callcue.speech.heap import tame_malloc
+
+    tame_malloc()
     with captured_stderr() as kaldi:
         try:
             model = vosk.Model(str(path))

@@ -34,6 +34,9 @@ from callcue.engine.events import TextSegment, Word
 
 RATE = 16000
 STEP = 3200  # decode in 0.2 s pieces so endpoints are found promptly however big the caller's chunks
+# A partial result costs a best-path search over the line so far: asked every 0.1 s block it took
+# an eighth of the decoding time. Four a second is plenty for a caption that is read, not watched.
+PARTIAL_EVERY = 4000
 
 
 @dataclass
@@ -72,6 +75,8 @@ class StreamingRecognizer:
         self._next: int | None = None  # the call sample expected next
         self._spans: list[tuple[int, int]] = []  # (Vosk clock, call sample) where each unbroken run began
         self._last_partial = ""
+        self.ended = False  # the last audio decoded ended a line (an endpoint, with words or not)
+        self._since_partial = 0  # samples decoded since the last partial result was asked for
 
     # ---------------------------------------------------------------- clock
 
@@ -128,12 +133,16 @@ class StreamingRecognizer:
             data = self._resampler.resample_chunk(piece, last=last)
         if data.size == 0:
             return []
-        if self._rec.AcceptWaveform(np.ascontiguousarray(data, dtype=np.int16).tobytes()):
+        self.ended = bool(self._rec.AcceptWaveform(np.ascontiguousarray(data, dtype=np.int16).tobytes()))
+        if self.ended:
             self._last_partial = ""
+            self._since_partial = 0
             seg = self._segment(self._rec.Result())
             return [seg] if seg else []
-        if not self.partials:
+        self._since_partial += piece.size
+        if not self.partials or self._since_partial < PARTIAL_EVERY:
             return []
+        self._since_partial = 0
         text = json.loads(self._rec.PartialResult()).get("partial", "")
         if text == self._last_partial:
             return []
