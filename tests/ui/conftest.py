@@ -16,6 +16,7 @@ from callcue.engine.events import Event  # noqa: E402
 from callcue.settings import Settings, SettingsStore  # noqa: E402
 from callcue.ui.panel import Phase, Tick  # noqa: E402
 from callcue.ui.qtcompat import emit
+from tests.ui.test_xvfb import desktop  # noqa: E402, F401 - Xvfb and openbox, for the X server tests
 
 
 def pytest_sessionstart(session) -> None:  # noqa: ARG001 - pytest's hook signature

@@ -9,50 +9,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-import pytest
-
-from tests.ui.test_xvfb import HERE, H, Proc, W, _free_display, _until, pytestmark, xdo  # noqa: F401 - skip mark
-
-
-@pytest.fixture
-def desktop(tmp_path):
-    """Xvfb and openbox, as test_xvfb.py's fixture but with Xvfb's -noreset: by default the X server
-    resets when its last client leaves (here the xprop that checks it is up), and an openbox that
-    connects during the reset cannot open the display and exits (one start in four or so)."""
-    n = _free_display()
-    env = {**os.environ, "DISPLAY": f":{n}", "QT_QPA_PLATFORM": "xcb", "HOME": str(tmp_path),
-           "CALLCUE_CONFIG_DIR": str(tmp_path / "config"), "CALLCUE_MANAGED_CONFIG": ""}
-    procs: list[subprocess.Popen] = []
-
-    def root_prop(name: str) -> str:
-        return subprocess.run(["xprop", "-root", name], env=env, capture_output=True, text=True).stdout
-
-    try:
-        procs.append(subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp",
-                                       "-noreset"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _until(lambda: Path(f"/tmp/.X11-unix/X{n}").exists() and _accepts(env), 10, "Xvfb to accept clients")
-        procs.append(subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
-        _until(lambda: "window id" in root_prop("_NET_SUPPORTING_WM_CHECK"), 10, "openbox")
-        yield env
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
-def _accepts(env: dict[str, str]) -> bool:
-    """The X server answers a client (xprop exits 0 once it can open the display)."""
-    return subprocess.run(["xprop", "-root", "-len", "0"], env=env, capture_output=True).returncode == 0
+from tests.ui.test_xvfb import HERE, Proc, _until, pytestmark, xdo  # noqa: F401 - skip mark
 
 
 def post(port: int, token: str, chat: str, who: str, text: str) -> None:
