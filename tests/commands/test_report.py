@@ -84,3 +84,14 @@ def test_review_screenshot(ids, tmp_path):
     assert r.returncode == 0, r.stderr
     image = QImage(str(tmp_path / "w.png"))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_report_goes_by_the_review_policy(ids, tmp_path):
+    sams = [sid for sid in ids if sid in run("review", "--list", "--agent", "sam").stdout]
+    r = run("report", sams[0], "--role", "agent", "--user", "lee", "-f", "json", "-o", "-")
+    assert r.returncode == 2 and "not yours to see" in r.stderr and "agent lee: own sessions" in r.stderr
+    assert r.stdout == "" and r.stderr.count("\n") == 1
+    r = run("report", "last", "--role", "agent", "--user", "lee", "-f", "json", "-o", "-")
+    assert r.returncode == 0 and json.loads(r.stdout)["session"]["agent"] == "lee"
+    r = run("report", sams[0], "--role", "supervisor", "--user", "kim", "-f", "json", "-o", "-")
+    assert r.returncode == 0 and json.loads(r.stdout)["session"]["agent"] == "sam"

@@ -9,3 +9,27 @@ def add_playbook_args(parser: argparse.ArgumentParser) -> None:
     """`--playbook F` and `--profile NAME`: every command that runs the engine takes them."""
     parser.add_argument("--playbook", metavar="F", help="a playbook TOML (default: the bundled one)")
     parser.add_argument("--profile", metavar="NAME", help="a profile of the playbook")
+
+
+def add_access_args(parser: argparse.ArgumentParser) -> None:
+    """`--role` and `--user`: override the settings' review access for this run."""
+    parser.add_argument("--role", choices=("agent", "supervisor"), help="override the settings' review role")
+    parser.add_argument("--user", metavar="NAME", help="override the settings' agent name")
+
+
+def access_policy(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Whose sessions this person may see: the settings' review policy (IT's pinned one included),
+    with --role/--user on top. The review window, `review --list` and `report` all go by it."""
+    from callcue.report.access import AccessPolicy
+
+    try:
+        from callcue.commands.run import load_settings
+
+        settings, _ = load_settings()
+    except Exception:  # noqa: BLE001 - settings are optional here; the overlay reports their problems
+        settings = None
+    policy = AccessPolicy.from_settings(settings)
+    if args.role or args.user:
+        policy = AccessPolicy(role=args.role or policy.role, user=args.user or policy.user,
+                              supervisors_see=policy.supervisors_see, team=policy.team, flag_peak=policy.flag_peak)
+    return policy

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from callcue.commands import access_policy, add_access_args
+
 FORMATS = ("html", "pdf", "json")
 
 
@@ -19,26 +21,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="where to write (default: callcue-ID.FORMAT here; '-' for standard output, not for pdf)")
     p.add_argument("--db", metavar="FILE", help="the sessions database (default: the user data folder)")
+    add_access_args(p)
     p.set_defaults(run=run)
 
 
-def load_session(store, session: str):  # type: ignore[no-untyped-def]
+def load_session(store, session: str, policy=None):  # type: ignore[no-untyped-def]
+    """The session asked for ("last": the newest this person may see), if the review policy lets
+    them see it; None as policy lets everyone see everything."""
     from callcue.errors import CallcueError
+    from callcue.report.access import visible
 
     if session in ("last", "latest"):
-        newest = store.list(limit=1)
+        newest = store.list()
         if not newest:
             raise CallcueError(f"No sessions in {store.path} yet; save one with `callcue analyze CALL --save`.")
-        session = newest[0].id
-    return store.load(session)
+        mine = newest if policy is None else visible(newest, policy)
+        if not mine:
+            raise CallcueError(f"None of the sessions in {store.path} is yours to see ({policy.describe()}); "
+                               "ask a supervisor, or IT for the review policy.")
+        session = mine[0].id
+    found = store.load(session)
+    if policy is not None and not policy.allows(found):
+        raise CallcueError(f"Session {found.id} is {found.agent or 'another agent'}'s, not yours to see "
+                           f"({policy.describe()}); ask a supervisor, or IT for the review policy.")
+    return found
 
 
-def export(store, session: str, fmt: str, output: str | None) -> Path | None:  # type: ignore[no-untyped-def]
+def export(store, session: str, fmt: str, output: str | None, policy=None) -> Path | None:  # type: ignore[no-untyped-def]
     """Write one session's report; returns the file written (None for standard output)."""
     from callcue.errors import CallcueError
     from callcue.report.data import build_report
 
-    data = build_report(load_session(store, session))
+    data = build_report(load_session(store, session, policy))
     if output == "-" and fmt == "pdf":
         raise CallcueError("A PDF cannot go to standard output; give a file with -o report.pdf.")
     target = None if output == "-" else Path(output or f"callcue-{data.session.id}.{fmt}")
@@ -75,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         for s in recovered:
             print(f"callcue: recovered the unfinished session {s.id} ({s.duration_s or 0:.0f} s saved)",
                   file=sys.stderr)
-        target = export(store, args.session, args.format, args.output)
+        target = export(store, args.session, args.format, args.output, access_policy(args))
     finally:
         store.close()
     if target is not None:

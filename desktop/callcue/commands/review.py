@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from callcue.commands import access_policy, add_access_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("review", help="review saved calls: timeline, transcript, scorecard, trends",
@@ -20,26 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flag", action="append", default=[], metavar="F", help="with this flag, e.g. escalation")
     p.add_argument("--search", metavar="TEXT", help="in agent, profile, file name and transcript")
     p.add_argument("--open", metavar="SESSION", help="open this session in the window")
-    p.add_argument("--role", choices=("agent", "supervisor"), help="override the settings' review role")
-    p.add_argument("--user", metavar="NAME", help="override the settings' agent name")
+    add_access_args(p)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)  # docs and bug reports
     p.set_defaults(run=run)
-
-
-def _policy(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from callcue.report.access import AccessPolicy
-
-    try:
-        from callcue.commands.run import load_settings
-
-        settings, _ = load_settings()  # with IT's managed layer: a pinned policy holds here too
-    except Exception:  # noqa: BLE001 - settings are optional here; the overlay reports their problems
-        settings = None
-    policy = AccessPolicy.from_settings(settings)
-    if args.role or args.user:
-        policy = AccessPolicy(role=args.role or policy.role, user=args.user or policy.user,
-                              supervisors_see=policy.supervisors_see, team=policy.team, flag_peak=policy.flag_peak)
-    return policy
 
 
 def _filters(args: argparse.Namespace) -> dict:
@@ -54,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     store, recovered = open_store(args.db)
     for s in recovered:
         print(f"callcue: recovered the unfinished session {s.id} ({s.duration_s or 0:.0f} s saved)", file=sys.stderr)
-    policy = _policy(args)
+    policy = access_policy(args)
     if args.list:
         try:
             sessions = visible(store.list(**_filters(args)), policy)
