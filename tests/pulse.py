@@ -1,14 +1,18 @@
 """A private PulseAudio server with two null sinks, for live-capture tests (see ../shared/AUDIO.md).
 
 The server gets its own XDG_RUNTIME_DIR (mode 700) and HOME, so it never meets a desktop's
-server. HOME holds an .asoundrc that gives PortAudio one named ALSA device per monitor source:
-`agent_monitor` and `customer_monitor` (ALSA names cannot hold dots). PortAudio reads the ALSA
-configuration when sounddevice is first imported, so whatever captures must be a process
-started with `env` (a `callcue listen` subprocess).
+server. With the `pulse` fixture, HOME holds an .asoundrc that gives PortAudio one named ALSA
+device per monitor source: `agent_monitor` and `customer_monitor` (ALSA names cannot hold dots).
+With `pulse_sources` there is none, as on a user's desktop: PortAudio shows only `pulse` and
+`default`, and Callcue finds the sources `agent.monitor` and `customer.monitor` through pactl.
+PortAudio reads the ALSA configuration when sounddevice is first imported, so whatever captures
+must be a process started with `env` (a `callcue listen` subprocess), or re-initialise PortAudio
+(`in_process`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -38,8 +42,9 @@ def available() -> str | None:
 
 
 class PulseServer:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, asoundrc: bool = True) -> None:
         self.base = Path(base)
+        self.asoundrc = asoundrc
         self.runtime = self.base / "runtime"
         self.home = self.base / "home"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -51,7 +56,8 @@ class PulseServer:
         self.runtime.mkdir(parents=True, exist_ok=True)
         self.runtime.chmod(0o700)
         self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / ".asoundrc").write_text("".join(ASOUNDRC.format(name=s) for s in SINKS))
+        if self.asoundrc:
+            (self.home / ".asoundrc").write_text("".join(ASOUNDRC.format(name=s) for s in SINKS))
         self.env.update(XDG_RUNTIME_DIR=str(self.runtime), HOME=str(self.home))
         for var in ("PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE"):
             self.env.pop(var, None)
@@ -269,20 +275,57 @@ class FakeSD:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
-def pulse():
-    """A running private PulseAudio server with sinks `agent` and `customer`; `.env` reaches it."""
+def _serve(asoundrc: bool):  # noqa: ANN202 - a fixture's generator
     why = available()
     if why:
         pytest.fail(why)
     # a short base path: the server's socket path must fit in 108 bytes
     base = Path(tempfile.mkdtemp(prefix="cc-pulse-"))
-    server = PulseServer(base)
+    server = PulseServer(base, asoundrc=asoundrc)
     server.env.pop("CALLCUE_MODEL", None)
     server.start()
     yield server
     server.stop()
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pulse(request):
+    """A running private PulseAudio server with sinks `agent` and `customer`; `.env` reaches it. Its HOME
+    has the .asoundrc (unless parametrized indirectly with False)."""
+    yield from _serve(getattr(request, "param", True))
+
+
+@pytest.fixture
+def pulse_sources():
+    """The same server without an .asoundrc: the monitors are PulseAudio sources only, as on a desktop."""
+    yield from _serve(False)
+
+
+@contextlib.contextmanager
+def in_process(server: PulseServer):
+    """This process's PortAudio talking to `server`: its environment, and PortAudio re-initialised so that
+    it sees the server's `pulse` device; both put back after."""
+    import sounddevice as sd
+
+    keys = ("HOME", "XDG_RUNTIME_DIR", "PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE")
+    saved = {k: os.environ.get(k) for k in keys}
+    for k in keys:
+        os.environ.pop(k, None)
+        if k in server.env:
+            os.environ[k] = server.env[k]
+    sd._terminate()
+    sd._initialize()
+    try:
+        yield sd
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        sd._terminate()
+        sd._initialize()
 
 
 @pytest.fixture(scope="session")

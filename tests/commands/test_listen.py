@@ -1,5 +1,7 @@
 """`callcue listen` for real: a private PulseAudio server, a call played into two null sinks, the
-capture on their monitors, the Korean model; a device lost and found mid-call; bad input."""
+capture on their monitors, the Korean model; a device lost and found mid-call; bad input. The monitors
+are reached two ways: through an .asoundrc's ALSA devices (`agent_monitor`), and as the server's own
+sources (`agent.monitor`) with no .asoundrc at all, as on a user's desktop."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import threading
 
 import pytest
 
-from tests.pulse import pulse, short_call  # noqa: F401 - fixtures
+from tests.pulse import pulse, pulse_sources, short_call  # noqa: F401 - fixtures
 from tests.speech.conftest import korean_model_dir, linked_copy, replace_with_prefix
 
 GUARD_S = 60  # no test waits this long unless something is broken: it only stops a hang
@@ -67,6 +69,7 @@ class Listen:
 
 
 MONITORS = ("--agent", "agent_monitor", "--customer", "customer_monitor")
+SOURCES = ("--agent", "agent.monitor", "--customer", "customer.monitor")
 
 
 def matches(got: float, want: float) -> bool:
@@ -74,7 +77,9 @@ def matches(got: float, want: float) -> bool:
 
 
 @pytest.mark.slow
-def test_listen_hears_a_played_call_as_its_truth(pulse, short_call):  # noqa: F811
+@pytest.mark.parametrize("pulse, devices", [(True, MONITORS), (False, SOURCES)], indirect=["pulse"],
+                         ids=["asoundrc", "pulse-sources"])
+def test_listen_hears_a_played_call_as_its_truth(pulse, devices, short_call):  # noqa: F811
     """Play the call's two channels into the two sinks; speech, talk-over and silence match the truth.
 
     Alignment: the call clock starts when the capture starts, and playback starts some time later
@@ -86,12 +91,15 @@ def test_listen_hears_a_played_call_as_its_truth(pulse, short_call):  # noqa: F8
     paplay processes not starting at the very same instant.
 
     Line noise plays into both sinks from before the capture starts (see PulseServer.noise_bed).
+
+    With the server's sources (no .asoundrc) both streams go through the one `pulse` device: each channel
+    matching the truth on its own party's times says the two were neither swapped nor mixed.
     """
     truth = short_call.truth
     utts = truth["utterances"]
     pulse.noise_bed()
     for _attempt in range(2):
-        listen = Listen(pulse.env, *MONITORS, "--json", "--model", str(korean_model_dir()))
+        listen = Listen(pulse.env, *devices, "--json", "--model", str(korean_model_dir()))
         listen.wait_stderr("listening")
         players = [pulse.play(who, path) for who, path in short_call.parts.items()]
         for p in players:
@@ -145,6 +153,34 @@ def test_a_device_lost_mid_call_comes_back_and_sigterm_ends_the_call(pulse):  # 
     assert "words-based signals" in listen.events[0]["note"] and listen.events[0]["model"] is None
     assert any("device-lost" in line for line in listen.stderr)
     assert not any("Traceback" in line for line in listen.stderr)
+
+
+def test_a_source_removed_mid_call_is_lost_and_comes_back(pulse_sources):  # noqa: F811
+    """Unloading a null sink removes its monitor source; the server moves our stream to another source and
+    it goes on, so only asking the server tells. Loading the sink again brings the source back."""
+    listen = Listen(pulse_sources.env, *SOURCES, "--json", "--no-save")
+    listen.wait_stderr("listening: agent = 'agent.monitor', customer = 'customer.monitor'")
+    pulse_sources.remove_sink("customer")
+    lost = listen.wait_event(type="status", kind="device-lost")
+    assert lost["who"] == "customer" and "'customer.monitor'" in lost["message"], lost
+    assert "gone" in lost["message"] or "moved" in lost["message"]
+    pulse_sources.add_sink("customer")
+    back = listen.wait_event(type="status", kind="device-back")
+    assert back["who"] == "customer" and back["at"] > lost["at"]
+    assert listen.end(signal.SIGINT) == 0, listen.stderr
+    assert [e["kind"] for e in listen.events if e["type"] == "status"] == ["device-lost", "device-back"]
+    assert listen.events[-1]["type"] == "summary" and not any("Traceback" in line for line in listen.stderr)
+
+
+def test_a_source_that_does_not_exist_lists_the_devices_and_the_sources(pulse_sources):  # noqa: F811
+    r = run_listen(pulse_sources.env, "--agent", "agent.monitor", "--customer", "softphone")
+    assert r.returncode == 2 and r.stdout == "" and "\n" not in r.stderr.strip()
+    assert "--customer 'softphone': no such input device" in r.stderr
+    assert "'pulse' (input" in r.stderr and "'customer.monitor' (PulseAudio source 'Monitor of customer', " \
+           "monitor/loopback, 1 ch, 16000 Hz)" in r.stderr
+    r = run_listen(pulse_sources.env, "--agent", "Monitor of", "--customer", "customer.monitor")
+    assert r.returncode == 2 and "--agent 'Monitor of': matches several input devices" in r.stderr
+    assert "'agent.monitor'" in r.stderr and "'customer.monitor'" in r.stderr and "Traceback" not in r.stderr
 
 
 def run_listen(env: dict, *args: str) -> subprocess.CompletedProcess[str]:

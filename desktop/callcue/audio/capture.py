@@ -11,7 +11,10 @@ chunks are contiguous from the call's sample 0, so the engine's sample clock is 
   * a device that is lost (its stream stops, or delivers nothing for `stall_s`) is reported
     (`device-lost`), its channels are filled with zeros at the pace of the wall clock while the
     session goes on, and it is reopened every `retry_s` until audio flows again (`device-back`);
-    the first chunk after that is placed where the wall clock says it belongs.
+    the first chunk after that is placed where the wall clock says it belongs;
+  * a PulseAudio/PipeWire source (callcue.audio.pulse) that goes away does not stop its stream: the
+    server moves the stream to another source. So every `retry_s` the watchdog asks the server
+    where the stream records from, and a stream that is no longer on its source is lost too.
 
 Two devices' clocks drift apart by their crystals' tolerance (about 0.1 ms a second at worst);
 over a call that stays below the 30 ms frame the engine works in, so it is not corrected.
@@ -30,7 +33,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from callcue.audio.devices import InputDevice, input_devices, load_sounddevice
+from callcue.audio.devices import InputDevice, input_devices, load_sounddevice, open_input
+from callcue.audio.pulse import PulseSource, new_tag, where_is
 from callcue.errors import CallcueError
 
 RATE = 16000
@@ -95,6 +99,8 @@ class _Stream:
     clock_offset: float = 0.0  # PortAudio's stream time minus time.monotonic()
     resamplers: dict[str, Any] = field(default_factory=dict)
     overflows: int = 0
+    tag: str = ""  # a source's stream, as the sound server knows it
+    next_source_check: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -112,8 +118,10 @@ class DeviceCapture:
 
     def __init__(self, routes: list[Route], sd: Any = None, *, stall_s: float = 1.0, first_audio_s: float = 5.0,
                  retry_s: float = 2.0, tick_s: float = 0.1, latency: str = "low",
-                 clock: Callable[[], float] = time.monotonic, watch: bool = True) -> None:
-        """`watch=False`: no watchdog thread; the caller calls `tick()` (tests, with their own `clock`)."""
+                 clock: Callable[[], float] = time.monotonic, watch: bool = True,
+                 where: Callable[[str, PulseSource], str | None] = where_is) -> None:
+        """`watch=False`: no watchdog thread; the caller calls `tick()` (tests, with their own `clock`).
+        `where(tag, source)`: why a source's stream no longer records from it (None: it does)."""
         names = [c for r in routes for c in r.channels]
         if len(names) != len(set(names)):
             raise ValueError(f"a channel is routed twice: {names}")
@@ -127,6 +135,7 @@ class DeviceCapture:
         self.latency = latency
         self.clock = clock
         self.watch = watch
+        self.where = where
         self._t0_lock = threading.Lock()
         self._streams = [_Stream(r) for r in routes]
         self._stop = threading.Event()
@@ -185,17 +194,18 @@ class DeviceCapture:
             with s.lock:
                 s.generation += 1
                 gen = s.generation
+            tag = new_tag()
             try:
-                stream = sd.InputStream(device=dev.index, samplerate=rate, channels=width, dtype="int16",
-                                        blocksize=int(rate * BLOCK_S), latency=self.latency,
-                                        callback=self._callback(s, gen))
+                stream = open_input(sd, dev, tag=tag, samplerate=rate, channels=width, dtype="int16",
+                                    blocksize=int(rate * BLOCK_S), latency=self.latency,
+                                    callback=self._callback(s, gen))
                 offset = float(getattr(stream, "time", 0.0) or 0.0) - self.clock()
                 stream.start()
             except Exception as err:  # sounddevice.PortAudioError, or a stand-in's error
                 last_err = err
                 continue
             with s.lock:
-                s.stream, s.rate, s.clock_offset = stream, rate, offset
+                s.stream, s.rate, s.clock_offset, s.tag = stream, rate, offset, tag
                 s.state, s.opened_at = "opening", self.clock()
                 s.resamplers = {}
                 if rate != RATE:
@@ -210,8 +220,8 @@ class DeviceCapture:
     def _find_again(self, dev: InputDevice) -> InputDevice:
         """The same device after a loss: by name, since indexes change when devices come and go."""
         devices = input_devices(self.sd)
-        match = [d for d in devices if d.name == dev.name]
-        if not match and all(s.state == "lost" for s in self._streams):
+        match = [d for d in devices if d.name == dev.name and (d.source is None) == (dev.source is None)]
+        if not match and dev.source is None and all(s.state == "lost" for s in self._streams):
             # A device that was unplugged and plugged back in is only seen by a fresh PortAudio;
             # re-initialising is safe only while no stream is open.
             reinit = (getattr(self.sd, "_terminate", None), getattr(self.sd, "_initialize", None))
@@ -219,7 +229,7 @@ class DeviceCapture:
                 reinit[0]()
                 reinit[1]()
                 devices = input_devices(self.sd)
-                match = [d for d in devices if d.name == dev.name]
+                match = [d for d in devices if d.name == dev.name and d.source is None]
         if not match:
             raise CallcueError(f"{dev.name!r} is not there")
         return match[0]
@@ -307,6 +317,7 @@ class DeviceCapture:
     def tick(self) -> None:
         """Notice lost devices, fill their channels with zeros, try to reopen them."""
         for s in self._streams:
+            self._check_source(s, self.clock())
             self._check(s, self.clock())
 
     def states(self) -> dict[str, str]:
@@ -343,6 +354,23 @@ class DeviceCapture:
         except Exception:
             pass
 
+    def _check_source(self, s: _Stream, now: float) -> None:
+        """A running source's stream still records from its source? Asked of the server (a subprocess, so
+        not under the lock PortAudio's callback takes) at most every `retry_s`."""
+        source = s.route.device.source
+        if source is None or s.state != "running" or now + 1e-6 < s.next_source_check:
+            return
+        s.next_source_check = now + self.retry_s
+        gen, tag = s.generation, s.tag
+        try:
+            why = self.where(tag, source)
+        except Exception:
+            why = None  # a question we could not ask is no loss
+        if why:
+            with s.lock:
+                if s.generation == gen and s.state == "running":
+                    self._lose(s, self.clock(), why)
+
     def _lose(self, s: _Stream, now: float, reason: str) -> None:
         """Holds s.lock."""
         self._close(s)
@@ -369,7 +397,7 @@ def plan_routes(agent: str | None, customer: str | None, order: tuple[str, str] 
     devices = require_inputs(sd)
     if agent and customer:
         a, c = find_input(agent, devices, "agent"), find_input(customer, devices, "customer")
-        if a.index == c.index:
+        if a.key == c.key:
             if a.channels < 2:
                 raise CallcueError(f"--agent and --customer are both {a.name!r}, which has one input channel; "
                                    "give two devices, or a stereo device with the agent and customer on its "

@@ -42,20 +42,10 @@ PAGES = {"devices": 0, "model": 1, "panel": 2, "hotkeys": 3}
 
 
 def input_devices() -> tuple[list[str], str | None]:
-    """The names of the input devices, or why there are none."""
-    try:
-        import sounddevice as sd
-    except OSError as err:  # PortAudio itself is missing
-        return [], f"the audio library PortAudio is missing ({err}); install libportaudio2"
-    try:
-        devices = sd.query_devices()
-    except Exception as err:  # PortAudio errors have their own type, and no server is an error too
-        return [], f"cannot list audio devices ({err})"
-    names = [d["name"] for d in devices if d.get("max_input_channels", 0) > 0]
-    if not names:
-        return [], ("no input device found: plug in a headset, or start the sound server "
-                    "(PulseAudio or PipeWire)")
-    return names, None
+    """The names of the input devices (and of PulseAudio/PipeWire sources), or why there are none."""
+    from callcue.audio.devices import input_names
+
+    return input_names()
 
 
 class LevelMeter(QObject):
@@ -74,14 +64,14 @@ class LevelMeter(QObject):
         self.stop()
         try:
             import numpy as np
-            import sounddevice as sd
+
+            from callcue.audio.devices import open_named
 
             def callback(indata, _frames, _time, _status) -> None:  # type: ignore[no-untyped-def]
                 peak = float(np.max(np.abs(indata))) if len(indata) else 0.0
                 self.peak_db = 20 * math.log10(max(peak, 1e-5))
 
-            self.stream = sd.InputStream(device=device, channels=1, dtype="float32", callback=callback,
-                                         latency="low")
+            self.stream = open_named(device, channels=1, dtype="float32", callback=callback, latency="low")
             self.stream.start()
             self.note.setText("")
             self.timer.start()
