@@ -75,6 +75,29 @@ def test_two_devices_that_start_apart_are_aligned_on_the_call_clock():
     assert all(s.closed for s in sd.streams)
 
 
+def test_a_device_with_a_fast_clock_is_kept_on_the_call_clock():
+    """The headset's crystal runs 150 ppm fast: after 10 minutes it has recorded 90 ms more than the
+    call lasted. Samples are dropped in 20 ms steps; the PC card's channel is left as it is."""
+    clock = FakeClock(100.0)
+    sd, cap, sink = two_devices(clock)
+    agent, customer = sd.streams
+    made = 0
+    for k in range(6000):  # 10 minutes of 0.1 s blocks, by the wall clock
+        clock.advance(0.1)
+        customer.deliver(block(2), adc_delay=0.1)
+        frames = round((k + 1) * 1600 * 1.00015) - made  # 1600 now and then 1601
+        made += frames
+        agent.deliver(block(1, frames), adc_delay=0.1 + 0.015 * (k % 3))  # some callbacks come late
+        if k % 10 == 9:
+            cap.tick()
+    a, c = sink.audio("agent"), sink.audio("customer")
+    assert abs(len(c) - 600 * RATE) <= 1600 and sink.filler("customer") == 0
+    assert abs(len(a) - len(c)) <= 0.025 * RATE  # 1600 extra samples would be 100 ms; within 25 ms
+    assert cap._streams[0].drift.corrected < 0  # dropped, in whole 20 ms steps
+    assert cap._streams[0].drift.corrected % 320 == 0 and sink.filler("agent") == 0
+    cap.stop()
+
+
 def test_without_adc_times_the_callback_time_places_the_first_block():
     clock = FakeClock(50.0)
     sd, cap, sink = two_devices(clock)

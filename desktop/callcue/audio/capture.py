@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from callcue.audio.devices import InputDevice, input_devices, load_sounddevice, open_input
+from callcue.audio.drift import DriftCorrector
 from callcue.audio.pulse import PulseSource, new_tag, where_is
 from callcue.errors import CallcueError
 
@@ -101,6 +102,8 @@ class _Stream:
     overflows: int = 0
     tag: str = ""  # a source's stream, as the sound server knows it
     next_source_check: float = 0.0
+    drift: DriftCorrector = field(default_factory=DriftCorrector)  # its clock against the call's
+    to_drop: int = 0  # samples still to drop because the device runs fast
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -260,6 +263,10 @@ class DeviceCapture:
                 if s.state != "running":
                     skip = self._first_audio(s, now, frames, time_info)
                     chans = {c: x[skip:] for c, x in chans.items()}
+                    s.drift.reset()
+                    s.to_drop = 0
+                else:
+                    chans = self._keep_time(s, chans, now)
                 n = len(next(iter(chans.values())))
                 s.last_audio = now
                 s.emitted += n
@@ -267,6 +274,21 @@ class DeviceCapture:
                     self._on_chunk(Chunk(c, x, now))
 
         return callback
+
+    def _keep_time(self, s: _Stream, chans: dict[str, np.ndarray], now: float) -> dict[str, np.ndarray]:
+        """A device whose clock runs fast or slow is put back on the call's clock (audio.drift): zeros
+        before this block, or samples dropped from it. Holds s.lock."""
+        n = len(next(iter(chans.values())))
+        if self.t0 is not None and n:
+            fix = s.drift.update(now - self.t0, s.emitted + n - s.to_drop)
+            if fix > 0:
+                self._fill_to(s, s.emitted + fix, now)
+            s.to_drop -= min(fix, 0)
+        if s.to_drop:
+            cut = min(s.to_drop, n)
+            s.to_drop -= cut
+            chans = {c: x[cut:] for c, x in chans.items()}
+        return chans
 
     def _first_audio(self, s: _Stream, now: float, frames: int, time_info: Any) -> int:
         """Audio flows (again): fill up to where its first sample belongs on the call clock; returns how
