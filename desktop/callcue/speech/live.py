@@ -111,13 +111,16 @@ class Renewing:
     a second (260 MB over 260 s of a call, still growing). Replacing it (and giving the freed heap
     back to the system) is the only way to get that memory back, and each renewal costs CPU while
     the new one's cache warms up (a cold recognizer decodes at about twice the cost of a warm
-    one): every 10 s, two channels stay under 800 MB at an RTF near 0.21 (bench/bench_live.py).
+    one). The trade, measured with bench/bench_live.py (two channels, 87 s): every 20 s, RTF
+    0.15-0.18 but peak RSS 820-880 MB; every 10 s, 0.19-0.26 and 715-790 MB; every 12 s with
+    half the partial results, 0.20-0.22 and 817 MB.
     Only at a line's end, so no words are lost: Vosk's endpoint (with words or in silence), or
     the first pause of `pause_s` that webrtcvad hears once `renew_s` is past (Vosk waits for 0.5 s
     of silence, and a fluent speaker can go 20 s without one; the line is cut there and its words
     come out as a final line). What is lost is the speaker adaptation, which a new recognizer
-    rebuilds in a few seconds. Skipping the decoding of silence was tried too: it saved under
-    10% of the CPU (Vosk's search is cheap in silence) and is not done.
+    rebuilds in a few seconds. Also tried, and not done: skipping the decoding of silence (10 to
+    20% less CPU, but words lost at the restarts and more memory), a memory budget instead of a
+    time (renewals bunch up; no better), other malloc arena counts and one BLAS thread (no change).
     """
 
     def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S) -> None:
