@@ -308,6 +308,8 @@ def in_process(server: PulseServer):
     it sees the server's `pulse` device; both put back after."""
     import sounddevice as sd
 
+    from callcue.audio.pulse import restore_environ
+
     keys = ("HOME", "XDG_RUNTIME_DIR", "PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE")
     saved = {k: os.environ.get(k) for k in keys}
     for k in keys:
@@ -319,11 +321,7 @@ def in_process(server: PulseServer):
     try:
         yield sd
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         sd._terminate()
         sd._initialize()
 
