@@ -197,7 +197,22 @@ def check_audio() -> Check:
     names = ", ".join(sorted({str(d["name"]) for d in inputs})[:4])
     more = f" and {len(inputs) - 4} more" if len(inputs) > 4 else ""
     default = f"; default input: {default_in['name']}" if default_in else ""
-    return Check("Audio devices", "pass", f"{len(inputs)} capture device(s): {names}{more}{default}")
+    return Check("Audio devices", "pass", f"{len(inputs)} capture device(s): {names}{more}{default}"
+                 f"{sound_server_sources()}")
+
+
+def sound_server_sources() -> str:
+    """What a PulseAudio/PipeWire server offers besides PortAudio's devices (`callcue devices` lists them):
+    the monitors are where the customer's audio comes from."""
+    from callcue.audio.pulse import list_sources
+
+    sources = list_sources()
+    if not sources:
+        return ""
+    monitors = sum(s.monitor for s in sources)
+    default = next((s.description or s.name for s in sources if s.default), None)
+    return (f"; sound server: {len(sources)} source(s), {monitors} of them monitor(s) of what the PC plays"
+            + (f", default source: {default}" if default else ""))
 
 
 def check_model() -> Check:

@@ -12,6 +12,7 @@ import pytest
 
 from callcue import paths, selftest
 from tests.packaging.conftest import desktop_env, x_display
+from tests.pulse import pulse_sources  # noqa: F401 - a fixture
 
 NAMES = ["Managed settings", "Qt (windows)", "Screen", "Audio devices", "Speech model", "Playbook and word lists",
          "Call engine", "Storage"]
@@ -147,3 +148,15 @@ def test_the_screen_check_opens_a_window_on_a_real_display():
                               capture_output=True, text=True, timeout=180)
     assert status_of(proc.stdout, "Screen") == "PASS", proc.stdout
     assert "platform xcb" in proc.stdout
+
+
+def test_the_sound_servers_sources_are_counted(pulse_sources, monkeypatch):  # noqa: F811
+    for k, v in pulse_sources.env.items():
+        monkeypatch.setenv(k, v)
+    said = selftest.sound_server_sources()
+    assert "sound server: 2 source(s), 2 of them monitor(s)" in said
+
+
+def test_no_sound_server_adds_nothing(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pactl to ask
+    assert selftest.sound_server_sources() == ""
