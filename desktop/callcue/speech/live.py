@@ -118,9 +118,10 @@ class Renewing:
     the first pause of `pause_s` that webrtcvad hears once `renew_s` is past (Vosk waits for 0.5 s
     of silence, and a fluent speaker can go 20 s without one; the line is cut there and its words
     come out as a final line). What is lost is the speaker adaptation, which a new recognizer
-    rebuilds in a few seconds. Also tried, and not done: skipping the decoding of silence (10 to
-    20% less CPU, but words lost at the restarts and more memory), a memory budget instead of a
-    time (renewals bunch up; no better), other malloc arena counts and one BLAS thread (no change).
+    rebuilds in a few seconds. Also tried, and not done: leaving silence undecoded after 1 s
+    without speech (between lines, so Vosk carries on without a restart): 0 to 20% less CPU per
+    channel but 10 to 35 MB more at the peak; a memory budget instead of a time (renewals bunch
+    up; no better); other malloc arena counts, one BLAS thread, a core per thread (no change).
     """
 
     def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S) -> None:
