@@ -159,10 +159,14 @@ def test_only_the_reply_box_takes_the_keyboard_and_only_when_clicked(panel, qtbo
     assert panel.result.ids == ["curt"]
 
 
-def test_the_dismiss_button_clears_the_cue(panel, qtbot):
+def test_the_dismiss_button_clears_the_cue_and_the_chat_counts_it(panel, qtbot):
     angry_chat(panel, qtbot)
     QTest.mouseClick(panel.card.dismiss_button, Qt.LeftButton)
     assert panel.card.cue is None and panel.card.placeholder.isVisible()
+    session = panel.server.session("ticket-4711")
+    assert session.active_cue is None  # the chat's engine heard it, not only the panel
+    summary = panel.server.end("ticket-4711")[-1]
+    assert summary.cues_dismissed == ["escalation-request"]
 
 
 def test_a_taken_port_is_said_on_the_panel(panel, qtbot, playbook):

@@ -30,7 +30,7 @@ from callcue.engine.events import CallStart, Cue, Event, Frustration, Summary, U
 from callcue.engine.frustration import FrustrationLevel
 from callcue.engine.language import TextAnalyzer, TextSignals, default_lexicons
 from callcue.engine.playbook import Playbook, load_playbook
-from callcue.engine.summary import Commitment, commitment_due
+from callcue.engine.summary import Commitment, commitment_due, cue_outcomes
 from callcue.errors import CallcueError
 
 # Words that do not tell one question from another ("when will my refund arrive" vs "... my parcel ...").
@@ -358,6 +358,8 @@ class ChatSession:
             commitments=[{"at": c.at, "text": c.text, "due": c.due} for c in self.commitments],
             scorecard=card,
             notes=notes,
+            cues_shown=(shown := cue_outcomes(self.events)),
+            cues_dismissed=[c["id"] for c in shown if c["outcome"] == "dismissed"],
         )
 
     def _scorecard(self) -> dict[str, dict[str, Any]]:

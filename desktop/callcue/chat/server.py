@@ -279,6 +279,19 @@ class ChatServer:
             return live.chat_now(now)
         return float(t)
 
+    def act(self, chat_id: str, action: str) -> list[Event]:
+        """The agent's answer to a chat's cue ("dismiss", "snooze", "hold", "resume"), on the chat's clock
+        now: the chat's engine counts it (cooldowns, the summary's dismissals) as a call's does."""
+        live = self._live(chat_id, create=False)
+        if live is None:
+            return []
+        with live.lock:
+            now = self.clock()
+            events = live.session.act(action, live.chat_now(now))
+            live.last_seen = now
+            self._publish(chat_id, events)
+        return events
+
     def end(self, chat_id: str) -> list[Event]:
         with self._lock:
             live = self.chats.pop(chat_id, None)

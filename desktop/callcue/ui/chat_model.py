@@ -169,7 +169,7 @@ class ChatPanelModel:
         return set() if on else self._choose()
 
     def dismiss(self) -> set[str]:
-        """The agent dismissed the shown cue (on the panel only: the chat's engine keeps its budget)."""
+        """The agent dismissed the shown cue (the panel tells the chat's engine too: ChatServer.act)."""
         view = self.current
         if view is None or view.cue is None:
             return set()

@@ -279,6 +279,10 @@ class ChatPanel(QWidget):
         self._refresh(self.model.select(chat_id) | {"chats"})
 
     def dismiss(self) -> None:
+        view = self.model.current
+        if self.server is not None and view is not None and view.cue is not None:
+            # the chat's engine hears it too (on this thread; its events come back through the bridge)
+            self.server.act(view.chat_id, "dismiss")
         self._refresh(self.model.dismiss())
 
     def _draft_changed(self) -> None:
