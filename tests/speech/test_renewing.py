@@ -34,6 +34,9 @@ class FakeRecognizer:
         self.ended = end in self.ends_at
         return [TextSegment("agent", 0, 0, "w", [Word("w", 0, 0, 1.0)])] if self.ended else []
 
+    def take_pending(self):  # noqa: ANN201
+        return None  # decodes all it is given at once
+
     def flush(self):  # noqa: ANN201
         self.flushed += 1
         return [TextSegment("agent", 0, 0, "cut", [Word("cut", 0, 0, 1.0)])]
@@ -103,3 +106,36 @@ def test_a_renewing_recognizer_keeps_the_call_clock(korean_model, short_call):  
     # a partial result is asked for at most every PARTIAL_EVERY samples of one line
     assert all(b - a >= PARTIAL_EVERY / RATE - 1e-6 for a, b in zip(partials, partials[1:], strict=False)
                if not any(a < line.end <= b for line in lines))
+
+
+class BufferingFake(FakeRecognizer):
+    """Keeps the last 0.1 s it was given undecoded, as StreamingRecognizer gathers 0.2 s pieces."""
+
+    def __init__(self, ends_at: set[int]) -> None:
+        super().__init__(ends_at)
+        self.given: list[tuple[int, int]] = []  # (first sample, samples) of each accept
+
+    def accept(self, pcm, first_sample):  # noqa: ANN001, ANN201
+        self.given.append((first_sample, len(pcm)))
+        return super().accept(pcm, first_sample)
+
+    def take_pending(self):  # noqa: ANN201
+        return np.full(RATE // 10, 7, np.int16), self.fed - RATE // 10
+
+
+def test_a_new_recognizer_decodes_what_the_old_one_had_not_yet():
+    made: list[BufferingFake] = []
+    rec = Renewing(lambda: made.append(BufferingFake({RATE * 6})) or made[-1], renew_s=5.0)
+    feed(rec, voice(7.0))
+    assert rec.renewals == 1
+    assert made[1].given[0] == (6 * RATE - RATE // 10, RATE // 10)  # the old one's last 0.1 s, first
+
+
+def test_pending_audio_is_handed_over_with_its_place(korean_model):
+    rec = StreamingRecognizer(korean_model, who="agent")
+    assert rec.take_pending() is None
+    pcm = voice(0.3)
+    rec.accept(pcm, 8000)  # 0.2 s decoded, 0.1 s waiting for the next piece
+    left, first = rec.take_pending()
+    assert first == 8000 + 3200 and np.array_equal(left, pcm[3200:])
+    assert rec.next_sample == first and rec.take_pending() is None

@@ -138,18 +138,19 @@ class Renewing:
         paused = self._pause.feed(pcm)
         if self.decoded < self.renew:
             return out
-        ended = getattr(self.rec, "ended", None)
-        if ended is None:  # a recognizer that does not say: a final line last is a line's end
-            ended = bool(out) and isinstance(out[-1], TextSegment)
+        ended = self.rec.ended
         if not ended and paused:
             out += self.rec.flush()  # the line so far, as a final line: it ends in a pause
             ended = True
         if ended:
+            left = self.rec.take_pending()  # the last few ms it took but had not decoded yet
             self.rec = None  # free the old one (and its cache) before making the new one
             self.rec = self.make()
             self.decoded = 0
             self.renewals += 1
             give_back_memory()
+            if left is not None:
+                out += self.rec.accept(*left)
         return out
 
     def flush(self) -> list:

@@ -133,6 +133,15 @@ class StreamingRecognizer:
         self._buf = buf[whole:].copy()
         return out
 
+    def take_pending(self) -> tuple[np.ndarray, int] | None:
+        """The audio taken but not decoded yet (less than STEP) and its first call sample; this
+        recognizer gives it up (a recognizer that replaces it decodes it instead)."""
+        if not self._buf.size or self._next is None:
+            return None
+        pcm, self._buf = self._buf, np.zeros(0, dtype=np.int16)
+        self._next -= pcm.size
+        return pcm, self._next
+
     def _decode(self, piece: np.ndarray, last: bool = False) -> list[RecognizerOutput]:
         self._fed += piece.size
         data = piece
