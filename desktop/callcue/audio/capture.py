@@ -16,8 +16,9 @@ chunks are contiguous from the call's sample 0, so the engine's sample clock is 
     server moves the stream to another source. So every `retry_s` the watchdog asks the server
     where the stream records from, and a stream that is no longer on its source is lost too.
 
-Two devices' clocks drift apart by their crystals' tolerance (about 0.1 ms a second at worst);
-over a call that stays below the 30 ms frame the engine works in, so it is not corrected.
+Two devices' clocks drift apart by their crystals' tolerance (up to about 0.1 ms a second): over
+half an hour, more than a talk-over's timing can bear. Each running device is kept on the call's
+clock by audio.drift, in 20 ms steps (zeros put in, or samples dropped).
 
 Channels come from `Route`s: one device per party (mono or the first channel of each), or one
 stereo device with a mapping (left agent, right customer, or the other way round).

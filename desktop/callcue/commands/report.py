@@ -32,7 +32,7 @@ def load_session(store, session: str, policy=None):  # type: ignore[no-untyped-d
     from callcue.report.access import visible
 
     if session in ("last", "latest"):
-        newest = store.list()
+        newest = store.list(limit=None if policy else 1)  # with a policy, the newest one allowed
         if not newest:
             raise CallcueError(f"No sessions in {store.path} yet; save one with `callcue analyze CALL --save`.")
         mine = newest if policy is None else visible(newest, policy)
