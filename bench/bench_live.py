@@ -8,9 +8,16 @@ recording that implements the capture interface) instead of sound devices:
   1. paced, with Vosk: 0.1 s blocks handed over at real-time pace, as PortAudio would. Gives the
      wall-clock delays from a block's capture to its events (audio events, captions, utterances)
      and how long after their thresholds, in audio time, the silence and talk-over cues fire.
-  2. as fast as possible, with Vosk (the pipeline waits instead of dropping): both recognizers
-     decode at once on their own threads, so their real-time factors are what two channels at
-     once cost this machine.
+  2. as fast as possible, with Vosk (the pipeline waits instead of dropping, and a channel runs
+     at most 5 s of audio ahead of the other, as live ones are in step): both recognizers decode
+     at once on their own threads, so their real-time factors are what two channels at once cost
+     this machine.
+
+Both Vosk runs keep to the live default memory budget (speech_cache_mb: the recognizers may add
+150 MB to what the process holds as the call starts; see speech.heap.MemoryBudget and
+speech.live.ThriftyRecognizer), which is what sets how often the recognizers are renewed, and so
+their CPU cost; the engine is warmed up (Praat loaded) before the call, as the overlay and
+`listen` do.
   3. as fast as possible, without Vosk: the real-time factor of everything else.
 
 Real-time factor = processing time / audio time, per channel for a recognizer (wall time inside
@@ -136,7 +143,9 @@ def measure(mode: str, call: str, model_dir: Path | None) -> dict:
         "mode": mode, "call": call, "duration_s": duration, "wall_s": wall, "load_s": load_s,
         "model": str(model.path) if model else None,
         "rtf_per_channel": {who: {"wall": t.wall_s / duration, "cpu": t.cpu_s / duration,
-                                  "renewals": getattr(t.rec, "renewals", 0)} for who, t in st.asr.items()},
+                                  "renewals": getattr(t.rec, "renewals", 0),
+                                  "undecoded": getattr(t.rec, "skipped", 0) / max(1, t.samples)}
+                            for who, t in st.asr.items()},
         "engine_rtf": {"wall": st.engine_wall_s / duration, "cpu": st.engine_cpu_s / duration},
         "event_delay_s": {"p50": pct(st.event_delays, 50), "p99": pct(st.event_delays, 99),
                           "max": max(st.event_delays, default=None), "n": len(st.event_delays)},
@@ -192,7 +201,8 @@ def main() -> int:
     print(f"\nas fast as possible, Vosk ({Path(fast['model']).name}, loaded in {fast['load_s']:.1f} s) on both "
           f"channels at once, {duration:.1f} s of audio:")
     for who, r in fast["rtf_per_channel"].items():
-        print(f"  RTF {who:<9} {r['wall']:.3f} (thread CPU {r['cpu']:.3f}; recognizer renewed {r['renewals']}x)")
+        print(f"  RTF {who:<9} {r['wall']:.3f} (thread CPU {r['cpu']:.3f}; recognizer renewed {r['renewals']}x; "
+              f"{100 * r.get('undecoded', 0):.0f}% left undecoded as silence)")
     print(f"  whole run {fast['wall_s']:.1f} s: {fast['wall_s'] / duration:.3f} x real time; "
           f"peak RSS {fast['rss_mb']['peak']:.0f} MB (model loaded: {fast['rss_mb']['after_load']:.0f} MB)")
 

@@ -76,6 +76,9 @@ class Settings:
     # Chat assistance: the overlay's chat panel listens for live chats on 127.0.0.1 (docs/chat-api.md).
     chat_enabled: bool = True
     chat_port: int | None = None  # None: the playbook's [chat] port (8765)
+    # The memory (MB) speech recognizers may add during a call, on top of the model and the app:
+    # caches that make decoding cheaper; with less, they give memory back sooner and cost more CPU.
+    speech_cache_mb: int = 150
     locked: set[str] = field(default_factory=set)  # keys a managed layer fixed: not editable
     source: dict[str, str] = field(default_factory=dict)  # key -> "default" | "user" | "managed"
 
@@ -185,6 +188,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "review_flag_peak": _number(0.0, 1.0, float),
     "chat_enabled": _bool,
     "chat_port": _port,
+    "speech_cache_mb": _number(30, 65536, int),
 }
 
 

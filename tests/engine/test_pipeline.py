@@ -136,3 +136,16 @@ def test_controls_are_recorded_in_the_stream(playbook):
     assert actions and actions[0].action == "dismiss"
     assert actions[0] in engine.events
     assert events[-1].cues
+
+
+def test_a_warmed_up_engine_has_praat_loaded_and_still_starts_clean():
+    import sys
+
+    from callcue.engine.playbook import load_playbook
+
+    engine = Engine(load_playbook(), channels=("agent", "customer"))
+    engine.warm_up()
+    assert "parselmouth" in sys.modules
+    assert not engine.started and engine.now == 0.0  # the warm-up is not part of any call
+    events = list(engine.start(duration_s=1.0))
+    assert events and events[0].to_dict()["type"] == "call"

@@ -228,6 +228,22 @@ def test_a_full_queue_reports_overload_instead_of_blocking():
     assert not w.submit(chunk, 8000)  # closed
 
 
+def test_a_recording_waits_for_the_recognizer_instead_of_dropping():
+    fake = BlockingRecognizer()
+    overloads: list[Overload] = []
+    w = ChannelWorker("agent", fake, lambda who, out: None, on_overload=overloads.append, maxsize=1,
+                      wait=True).start()
+    chunk = np.zeros(1600, dtype=np.int16)
+    producer = threading.Thread(target=lambda: [w.submit(chunk, k * 1600) for k in range(6)])
+    producer.start()
+    assert fake.entered.wait(10)
+    assert producer.is_alive()  # held at the full queue, not dropping
+    fake.release.set()
+    producer.join(10)
+    assert w.close(timeout=10)
+    assert fake.accepted == [k * 1600 for k in range(6)] and not overloads and w.dropped_samples == 0
+
+
 def test_a_failing_recognizer_is_reported_not_lost():
     class Broken:
         def accept(self, pcm, first_sample):

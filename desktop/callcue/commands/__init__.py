@@ -17,18 +17,25 @@ def add_access_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", metavar="NAME", help="override the settings' agent name")
 
 
+def settings_or_defaults():  # type: ignore[no-untyped-def]
+    """The user's settings (with IT's managed layer), or the defaults when they cannot be read: a
+    command-line tool goes on; the overlay is where their problems are reported."""
+    from callcue.settings import Settings
+
+    try:
+        from callcue.commands.run import load_settings
+
+        return load_settings()[0]
+    except Exception:  # noqa: BLE001
+        return Settings()
+
+
 def access_policy(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Whose sessions this person may see: the settings' review policy (IT's pinned one included),
     with --role/--user on top. The review window, `review --list` and `report` all go by it."""
     from callcue.report.access import AccessPolicy
 
-    try:
-        from callcue.commands.run import load_settings
-
-        settings, _ = load_settings()
-    except Exception:  # noqa: BLE001 - settings are optional here; the overlay reports their problems
-        settings = None
-    policy = AccessPolicy.from_settings(settings)
+    policy = AccessPolicy.from_settings(settings_or_defaults())
     if args.role or args.user:
         policy = AccessPolicy(role=args.role or policy.role, user=args.user or policy.user,
                               supervisors_see=policy.supervisors_see, team=policy.team, flag_peak=policy.flag_peak)

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from callcue.commands import add_playbook_args
+from callcue.commands import add_playbook_args, settings_or_defaults
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
     add_playbook_args(p)
     p.add_argument("--agent-name", metavar="NAME", help="who takes the call, saved with the session")
+    p.add_argument("--cache-mb", metavar="MB", type=int, help="memory the speech recognizers may add during "
+                   "the call (default: the speech_cache_mb setting, 150): they decode more cheaply the more "
+                   "they may keep")
     p.add_argument("--no-save", action="store_true", help="do not save the call as a session (`callcue review`)")
     p.set_defaults(run=run)
 
@@ -104,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
                                             model=ref.name if ref else None), warn=_warn)
     on_events = _Printer(args.json) if saver is None else saver.tee(_Printer(args.json))
     pipeline = LivePipeline(engine, capture, model, on_events=on_events, warn=_warn,
-                            note=None if model else no_model_note())
+                            note=None if model else no_model_note(),
+                            cache_mb=args.cache_mb or settings_or_defaults().speech_cache_mb)
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -130,3 +134,4 @@ def run(args: argparse.Namespace) -> int:
         raise CallcueError(f"the live pipeline failed ({type(pipeline.error).__name__}: {pipeline.error}); "
                            "what was printed above is what was heard") from None
     return 0
+

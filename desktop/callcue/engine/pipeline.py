@@ -116,6 +116,18 @@ class Engine:
     def now(self) -> float:
         return round(self.k * FRAME_S, 3)
 
+    def warm_up(self) -> None:
+        """Import Praat and build the tokenizers now, not at the call's first utterance: that holds
+        the GIL for up to 0.1 s and takes about 90 MB, which a live call's memory budget (the speech
+        recognizers' share of it) must know about from the start."""
+        t = np.arange(RATE) / RATE
+        tone = (3000 * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))).astype(np.int16)
+        try:
+            measure(tone, 3, 1.0)
+            self.text.analyze("Thank you, I understand how frustrating this is.")
+        except Exception:  # noqa: BLE001 - only a warm-up: the call itself reports real problems
+            pass
+
     def start(self, duration_s: float | None = None, note: str | None = None) -> list[Event]:
         self._started = True
         transcript = self.words

@@ -1,4 +1,5 @@
-"""glibc's malloc, set for a process that holds a big speech model and decodes on two threads.
+"""The memory of a process that holds a big speech model and decodes on two threads: glibc's
+malloc settings, the resident size now, and the budget the recognizers' caches spend.
 
 Vosk allocates in C++; how much of what it frees goes back to the system is glibc's choice,
 and its defaults keep a lot: every thread gets its own arena, the threshold above which a block
@@ -11,6 +12,7 @@ settings below; the real-time factor did not move. Not glibc (Windows, macOS): n
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -44,3 +46,59 @@ def give_back_memory() -> None:
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory now, in MB; None where it cannot be read cheaply (not Linux)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * _PAGE / 2**20
+
+
+try:
+    import os as _os
+
+    _PAGE = _os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):  # no sysconf (Windows): resident_mb() is None there anyway
+    _PAGE = 4096
+
+
+class MemoryBudget:
+    """The memory the process may use (`limit_mb`, peak resident), which the speech recognizers of a
+    call spend on their caches (see speech.live.ThriftyRecognizer: the longer one lives, the cheaper
+    it decodes, and the more memory it holds).
+
+    Near the limit (`pressed`) a recognizer whose channel is quiet gives its cache back: the one
+    speaking keeps its warm cache. Closer (`over`) a speaking one does too, at its line's end or
+    at the first short pause. The margins are what speech can add before then: a cold cache grows
+    by up to 10 MB a second of speech. At the limit but for the last few MB (`critical`: a long
+    line without a pause) the line is cut where it is: a word may be split, the budget is kept.
+    """
+
+    PRESSED_MARGIN_MB = 80.0
+    OVER_MARGIN_MB = 45.0
+    CRITICAL_MARGIN_MB = 20.0
+
+    def __init__(self, limit_mb: float, gauge: Callable[[], float | None] = resident_mb) -> None:
+        self.limit_mb = float(limit_mb)
+        self.gauge = gauge
+
+    @property
+    def known(self) -> bool:
+        return self.gauge() is not None
+
+    def _above(self, margin: float) -> bool:
+        now = self.gauge()
+        return now is not None and now >= self.limit_mb - margin
+
+    def pressed(self) -> bool:
+        return self._above(self.PRESSED_MARGIN_MB)
+
+    def over(self) -> bool:
+        return self._above(self.OVER_MARGIN_MB)
+
+    def critical(self) -> bool:
+        return self._above(self.CRITICAL_MARGIN_MB)

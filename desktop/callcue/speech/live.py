@@ -35,38 +35,46 @@ import numpy as np
 from callcue.audio.capture import Capture, Chunk
 from callcue.engine.events import Event, Partial, TextSegment
 from callcue.engine.pipeline import Engine
-from callcue.speech.heap import give_back_memory, tame_malloc
+from callcue.speech.heap import MemoryBudget, give_back_memory, resident_mb, tame_malloc
 
 RATE = 16000
 BACKLOG_S = 2.0  # audio waiting for the worker before chunks are dropped
 ASR_BACKLOG_CHUNKS = 50  # chunks (about 5 s) waiting for a recognizer before they are dropped
 REPORT_EVERY_S = 5.0  # overload reports on one channel at most this often (call time)
 WORDS_LANG = "en"  # the language of the bundled lexicons, sentiment and cue rules
-RENEW_S = 10.0  # a recognizer that has decoded this much audio is replaced by a fresh one at a line's end
+RENEW_S = 10.0  # a recognizer this old (call time) is replaced by a fresh one at a line's end
 PAUSE_S = 0.3  # ... or at a pause this long, when Vosk has not ended a line by then
+LEAST_S = 2.0  # under a memory budget, a recognizer that has decoded less than this is not replaced
+SHORT_PAUSE_S = 0.15  # ... and this long when the memory budget is nearly spent (a gap between words)
+IDLE_S = 1.0  # after this long without speech, a channel is not decoded until speech is heard again
+CACHE_MB = 150  # memory the recognizers of a live call may add for their caches (settings: speech_cache_mb)
+PREROLL_S = 0.5  # ... and then it is decoded from this long before that speech (a soft onset is heard late)
 
 
-class _PauseDetector:
-    """Has the channel been without speech (webrtcvad, 30 ms frames) for the last `pause_s`?"""
+class _VoiceWatch:
+    """How long the channel has been without speech (webrtcvad, 30 ms frames), and whether the
+    audio just fed held any."""
 
     FRAME = 480  # 30 ms at 16 kHz
 
-    def __init__(self, pause_s: float) -> None:
+    def __init__(self) -> None:
         import webrtcvad
 
-        self.vad = webrtcvad.Vad(1)  # the second least aggressive: a pause must be a clear one
-        self.need = max(1, round(pause_s * RATE / self.FRAME))
-        self.quiet = 0  # frames without speech in a row
+        self.vad = webrtcvad.Vad(1)  # the second least aggressive: silence must be clear silence
+        self.quiet = 0  # samples without speech in a row, up to the last whole frame
+        self.heard = False
         self._rest = np.zeros(0, dtype=np.int16)
 
-    def feed(self, pcm: np.ndarray) -> bool:
-        buf = np.concatenate([self._rest, np.asarray(pcm, dtype=np.int16)])
+    def feed(self, pcm: np.ndarray) -> None:
+        buf = np.concatenate([self._rest, pcm]) if self._rest.size else pcm
         n = len(buf) // self.FRAME * self.FRAME
+        self.heard = False
         for i in range(0, n, self.FRAME):
-            speech = self.vad.is_speech(buf[i:i + self.FRAME].tobytes(), RATE)
-            self.quiet = 0 if speech else self.quiet + 1
-        self._rest = buf[n:]
-        return self.quiet >= self.need
+            if self.vad.is_speech(buf[i:i + self.FRAME].tobytes(), RATE):
+                self.quiet, self.heard = 0, True
+            else:
+                self.quiet += self.FRAME
+        self._rest = buf[n:].copy()
 
 
 # --------------------------------------------------------------------------- models
@@ -102,56 +110,136 @@ def no_model_note() -> str:
 # --------------------------------------------------------------------------- recognizers
 
 
-class Renewing:
-    """A streaming recognizer that is replaced by a fresh one at the end of a line, once it has decoded
-    `renew_s` of audio.
+class ThriftyRecognizer:
+    """A channel's streaming recognizer that leaves long silences undecoded and is replaced by a fresh
+    one, at the end of a line, when the call's memory budget (or, where memory cannot be read, its
+    age) says so.
 
-    A Vosk recognizer caches the part of the decoding graph it has visited (the lookahead
-    composition of HCLr and Gr) and never lets go: with the Korean model one grows by up to 5 MB
-    a second (260 MB over 260 s of a call, still growing). Replacing it (and giving the freed heap
-    back to the system) is the only way to get that memory back, and each renewal costs CPU while
-    the new one's cache warms up (a cold recognizer decodes at about twice the cost of a warm
-    one). The trade, measured with bench/bench_live.py (two channels, 87 s): every 20 s, RTF
-    0.15-0.18 but peak RSS 820-880 MB; every 10 s, 0.19-0.26 and 715-790 MB; every 12 s with
-    half the partial results, 0.20-0.22 and 817 MB.
-    Only at a line's end, so no words are lost: Vosk's endpoint (with words or in silence), or
-    the first pause of `pause_s` that webrtcvad hears once `renew_s` is past (Vosk waits for 0.5 s
-    of silence, and a fluent speaker can go 20 s without one; the line is cut there and its words
-    come out as a final line). What is lost is the speaker adaptation, which a new recognizer
-    rebuilds in a few seconds. Also tried, and not done: leaving silence undecoded after 1 s
-    without speech (between lines, so Vosk carries on without a restart): 0 to 20% less CPU per
-    channel but 10 to 35 MB more at the peak; a memory budget instead of a time (renewals bunch
-    up; no better); other malloc arena counts, one BLAS thread, a core per thread (no change).
+    Silence: once webrtcvad has heard no speech for `idle_s` (the line is over: Vosk ends one
+    after 0.5 to 1 s of silence, and a line it has not ended is ended here), the channel's audio
+    is only kept, `preroll_s` of it, until speech is heard again; decoding resumes from there and
+    Vosk's clock skips the gap (StreamingRecognizer.skip_to), no line spans it. In a two-party
+    call each side is silent a third to a half of the time, and Vosk decodes silence at about
+    two-thirds of the cost of speech. Silence does not grow a recognizer's memory (below).
+
+    Memory: a Vosk recognizer caches the part of the decoding graph it has visited (the lookahead
+    composition of HCLr and Gr) and never lets go: with the Korean model one grows by about 60 MB
+    in its first 10 s of speech and 2 MB a second of speech after that (none in silence).
+    Replacing it (and giving the freed heap back to the system) is the only way to get that
+    memory back, and a new one decodes at two to three times the cost of a warm one until its
+    cache has filled. So a recognizer lives as long as the budget allows (speech.heap.MemoryBudget):
+    near the limit one whose channel is quiet is replaced there and then; nearer, one that is
+    speaking is replaced at its line's end (Vosk's endpoint, or the first pause of SHORT_PAUSE_S);
+    at the limit but for a few MB its line is cut where it is. With no budget (analyze, which
+    must give the same words every time) or no way to read memory, it is replaced once `renew_s`
+    old (call time), in a silence or at a line's end or at a pause of `pause_s`.
+    Measured with bench/bench_live.py (two channels, 87 s, Korean model, silence decoded, by
+    age): every 20 s, RTF 0.15-0.18 but peak RSS 820-880 MB; every 10 s, 0.19-0.26 and 715-790 MB.
+    What a renewal loses besides the cache is the speaker adaptation, which a new recognizer
+    rebuilds in a few seconds. Tried, and not done: other malloc arena counts, one BLAS thread, a
+    core per thread, decoding in bigger pieces, one lock so the channels decode in turn (no
+    change); renewing the recognizer that has decoded the most first (no better).
     """
 
-    def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S) -> None:
+    def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S,
+                 idle_s: float | None = IDLE_S, preroll_s: float = PREROLL_S,
+                 budget: MemoryBudget | None = None) -> None:
         self.make = make
         self.renew = int((RENEW_S if renew_s is None else renew_s) * RATE)
+        self.budget = budget if budget is not None and budget.known else None
+        self.pause = int(pause_s * RATE)
+        self.short_pause = int(SHORT_PAUSE_S * RATE)
+        self.least = int(LEAST_S * RATE)
+        self.idle_after = None if idle_s is None else int(idle_s * RATE)
+        self.preroll = int(preroll_s * RATE)
         self.rec = make()
-        self.decoded = 0
+        self._fresh = True  # self.rec has decoded nothing yet
+        self.age = 0  # call samples since this recognizer was made, decoded or not
+        self.decoded = 0  # ... and of those, the ones it decoded
         self.renewals = 0
-        self._pause = _PauseDetector(pause_s)
+        self.idle = False  # in a silence, not decoding
+        self.skipped = 0  # samples left undecoded
+        self._watch = _VoiceWatch()
+        self._held: deque[tuple[np.ndarray, int]] = deque()  # the latest audio of a silence
 
     def accept(self, pcm: np.ndarray, first_sample: int) -> list:
-        out = self.rec.accept(pcm, first_sample)
+        pcm = np.asarray(pcm, dtype=np.int16)
+        self.age += len(pcm)
+        self._watch.feed(pcm)
+        if self.idle:
+            self._hold(pcm, first_sample)
+            if not self._watch.heard:
+                self.skipped += len(pcm)
+                if self._spent(quiet=True):
+                    self._renew()  # grown old in the silence: its memory back now, not when speech is
+                return []
+            pcm, first_sample = self._resume()
+        self._fresh = False
         self.decoded += len(pcm)
-        paused = self._pause.feed(pcm)
-        if self.decoded < self.renew:
+        out = self.rec.accept(pcm, first_sample)
+        if self.idle_after is not None and self._watch.quiet >= self.idle_after:
+            return out + self._go_idle()
+        if not self._spent(quiet=False):
             return out
         ended = self.rec.ended
-        if not ended and paused:
+        pause = self.short_pause if self.budget is not None else self.pause  # memory is short: cut sooner
+        critical = self.budget is not None and self.budget.critical()
+        if not ended and (self._watch.quiet >= pause or critical):
             out += self.rec.flush()  # the line so far, as a final line: it ends in a pause
             ended = True
         if ended:
             left = self.rec.take_pending()  # the last few ms it took but had not decoded yet
-            self.rec = None  # free the old one (and its cache) before making the new one
-            self.rec = self.make()
-            self.decoded = 0
-            self.renewals += 1
-            give_back_memory()
+            self._renew()
             if left is not None:
                 out += self.rec.accept(*left)
         return out
+
+    def _spent(self, quiet: bool) -> bool:
+        """Is it time this recognizer gave its memory back (now when its channel is quiet, else at
+        the line's end)?"""
+        if self._fresh:
+            return False  # it has nothing to give back
+        if self.budget is not None:
+            if self.decoded < self.least:
+                return False  # what it holds is little: the memory is not its cache, replacing it only costs CPU
+            return self.budget.pressed() if quiet else self.budget.over()
+        return self.age >= self.renew
+
+    def _renew(self) -> None:
+        self.rec = None  # free the old one (and its cache) before making the new one
+        self.rec = self.make()
+        self._fresh = True
+        self.age = self.decoded = 0
+        self.renewals += 1
+        give_back_memory()
+
+    def _go_idle(self) -> list:
+        # the line is ended here, so none spans the gap (Vosk waits up to 2 s of silence to end one;
+        # its Result() would leave the last frames' features to the next line, FinalResult does not)
+        out = self.rec.flush()
+        self.idle = True
+        self._held.clear()
+        if self._spent(quiet=True):
+            self._renew()  # what the old one had not decoded yet is silence
+        return out
+
+    def _hold(self, pcm: np.ndarray, first_sample: int) -> None:
+        self._held.append((pcm, first_sample))  # the newest, and at least `preroll` before it
+        while len(self._held) > 2 and sum(len(p) for p, _ in list(self._held)[1:-1]) >= self.preroll:
+            self._held.popleft()
+
+    def _resume(self) -> tuple[np.ndarray, int]:
+        """The held audio up to the speech just heard, from where it runs without a gap."""
+        self.idle = False
+        pieces = [self._held.pop()]
+        while self._held and self._held[-1][1] + len(self._held[-1][0]) == pieces[-1][1]:
+            pieces.append(self._held.pop())
+        self._held.clear()
+        pieces.reverse()
+        pcm, first = np.concatenate([p for p, _ in pieces]), pieces[0][1]
+        self.skipped -= len(pcm) - len(pieces[-1][0])
+        self.rec.skip_to(first)
+        return pcm, first
 
     def flush(self) -> list:
         return self.rec.flush()
@@ -191,7 +279,7 @@ def recognize_recording(model: Any, channels: Mapping[str, np.ndarray], chunk: i
     found: list[Recognized] = []
     for who, pcm in channels.items():
         _reset_dither()
-        rec = Renewing(lambda who=who: StreamingRecognizer(model, who=who, partials=partials))
+        rec = ThriftyRecognizer(lambda who=who: StreamingRecognizer(model, who=who, partials=partials))
         pcm = np.asarray(pcm, dtype=np.int16)
         for i in range(0, pcm.size, chunk):
             piece = pcm[i:i + chunk]
@@ -337,10 +425,14 @@ class LivePipeline:
                  on_events: Callable[[list[Event]], None] = lambda evs: None,
                  warn: Callable[[str], None] = lambda line: None,
                  note: str | None = None, backlog_s: float = BACKLOG_S,
-                 asr_backlog: int = ASR_BACKLOG_CHUNKS,
+                 asr_backlog: int = ASR_BACKLOG_CHUNKS, cache_mb: float | None = CACHE_MB,
                  make_recognizer: Callable[[str], Any] | None = None) -> None:
-        """`make_recognizer(who)` replaces the Vosk recognizer made from `model` (tests)."""
+        """`cache_mb`: the memory the recognizers may add to what the process holds when the call
+        starts, for their caches (None: they are renewed by age alone). `make_recognizer(who)`
+        replaces the Vosk recognizer made from `model` (tests)."""
         self.engine = engine
+        self.cache_mb = cache_mb
+        self.budget: MemoryBudget | None = None
         self.make_recognizer = make_recognizer
         self.capture = capture
         self.model = model
@@ -350,7 +442,8 @@ class LivePipeline:
         self.stats = LiveStats(fed={c: 0 for c in engine.channels})
         lossless = bool(getattr(capture, "lossless", False))  # a file: wait for the workers, drop nothing
         self.inbox = _Inbox(int(backlog_s * RATE), block=lossless)
-        self.asr_backlog = 1 << 30 if lossless else asr_backlog
+        self.lossless = lossless
+        self.asr_backlog = asr_backlog
         self._workers: dict[str, Any] = {}
         self._thread = threading.Thread(target=self._run, name="callcue-engine", daemon=True)
         self.finished = threading.Event()  # the worker has ended (stopped, or failed: see .error)
@@ -364,6 +457,10 @@ class LivePipeline:
     def start(self) -> list[Event]:
         """Start recognizers, the worker and the capture; returns the `call` event(s)."""
         tame_malloc()
+        self.engine.warm_up()  # before the recognizers: their memory budget is on top of the rest
+        held = resident_mb()
+        if self.cache_mb and held is not None:
+            self.budget = MemoryBudget(held + self.cache_mb)
         head: list[Event] = []
         if not self.engine.started:
             head = self.engine.start(duration_s=None, note=self.note)
@@ -373,13 +470,13 @@ class LivePipeline:
 
             for who in self.engine.channels:
                 rec = self.make_recognizer(who) if self.make_recognizer else \
-                    Renewing(lambda who=who: StreamingRecognizer(self.model, who=who))
+                    ThriftyRecognizer(lambda who=who: StreamingRecognizer(self.model, who=who), budget=self.budget)
                 timed = _Timed(rec)
                 self.stats.asr[who] = timed
                 self._workers[who] = ChannelWorker(
                     who, timed, on_results=lambda w, outs: self.inbox.put(("asr", w, outs)),
                     on_overload=self._asr_overload, on_error=lambda w, e: self.inbox.put(("asr-error", w, e)),
-                    maxsize=self.asr_backlog).start()
+                    maxsize=self.asr_backlog, wait=self.lossless).start()
         self._thread.start()
         try:
             self.capture.start(self.inbox.put_audio, lambda k, m, w: self.inbox.put(("status", k, m, w)))

@@ -78,7 +78,7 @@ class StreamingRecognizer:
         self._next: int | None = None  # the call sample expected next
         self._spans: list[tuple[int, int]] = []  # (Vosk clock, call sample) where each unbroken run began
         self._last_partial = ""
-        self.ended = False  # the last audio decoded ended a line (an endpoint, with words or not)
+        self.ended = False  # the last audio decoded ended a line (an endpoint, with words or not), or a flush did
         self._since_partial = 0  # samples decoded since the last partial result was asked for
         self._buf = np.zeros(0, dtype=np.int16)  # audio taken but not decoded yet (less than STEP)
 
@@ -142,6 +142,16 @@ class StreamingRecognizer:
         self._next -= pcm.size
         return pcm, self._next
 
+    def skip_to(self, first_sample: int) -> None:
+        """Leave the audio up to `first_sample` undecoded, between lines (the last one has ended):
+        Vosk goes on where it was, with no line ended and nothing finalized, and its clock skips
+        the gap. What was taken but not decoded yet is dropped with it."""
+        if self._next is None or first_sample <= self._next:
+            return
+        self._buf = np.zeros(0, dtype=np.int16)
+        self._spans.append((self._fed, first_sample))
+        self._next = first_sample
+
     def _decode(self, piece: np.ndarray, last: bool = False) -> list[RecognizerOutput]:
         self._fed += piece.size
         data = piece
@@ -191,6 +201,7 @@ class StreamingRecognizer:
                     out.append(seg)
             self._resampler.clear()
         self._last_partial = ""
+        self.ended = True
         seg = self._segment(self._rec.FinalResult())
         if seg:
             out.append(seg)
@@ -223,7 +234,7 @@ _STOP = object()
 class ChannelWorker:
     """One channel's recognizer on its own thread, fed through a bounded queue.
 
-    `submit` never blocks: when the queue is full the chunk is dropped and
+    `submit` never blocks (unless made with `wait`): when the queue is full the chunk is dropped and
     `on_overload(Overload)` is called on the submitting thread (keep it cheap).
     `on_results(who, outputs)` and `on_error(who, exc)` are called on the worker
     thread; hand the outputs to the engine's thread (e.g. through a queue).
@@ -233,7 +244,9 @@ class ChannelWorker:
                  on_results: Callable[[str, list[RecognizerOutput]], None],
                  on_overload: Callable[[Overload], None] | None = None,
                  on_error: Callable[[str, BaseException], None] | None = None,
-                 maxsize: int = 50, rate: int = RATE) -> None:
+                 maxsize: int = 50, rate: int = RATE, wait: bool = False) -> None:
+        """`wait`: `submit` waits for room instead of dropping (a recording played as fast as it is
+        decoded: the channels stay within `maxsize` chunks of each other, as live ones do)."""
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1: the queue is bounded on purpose")
         self.who = who
@@ -247,6 +260,7 @@ class ChannelWorker:
         self._closing = False
         self.error: BaseException | None = None
         self.dropped_samples = 0
+        self.wait = wait
 
     def start(self) -> ChannelWorker:
         self._thread.start()
@@ -262,7 +276,7 @@ class ChannelWorker:
             return False
         chunk = np.array(pcm_int16, dtype=np.int16, copy=True)  # the caller may reuse its buffer
         try:
-            self._queue.put_nowait((chunk, int(first_sample)))
+            self._queue.put((chunk, int(first_sample)), block=self.wait)
             return True
         except queue.Full:
             self.dropped_samples += chunk.size

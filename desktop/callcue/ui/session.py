@@ -166,7 +166,7 @@ class CallSession:
             words_from = "words from the bundled transcript (no English speech model installed)"
             given = segments
         self.engine = engine
-        warm_up(engine)
+        engine.warm_up()
         self.out.events(engine.start(duration_s=rec.duration_s, note=f"demo call: {words_from}"))
         self.out.phase(Phase("listening", f"Demo call \u00b7 {words_from}"))
 
@@ -257,8 +257,7 @@ class CallSession:
                 return
         engine = Engine(playbook, channels=channels, words="vosk" if model else None,
                         model=ref.name if model is not None and ref is not None else None)
-        self.engine = engine
-        warm_up(engine)
+        self.engine = engine  # the pipeline warms it up as it starts
         pipeline = _overlay_pipeline(self, engine, capture, model, None if model else no_model_note())
         self._pipeline = pipeline
         pipeline.start()
@@ -323,22 +322,6 @@ def preload() -> None:
     import callcue.speech.transcript  # noqa: F401
 
 
-def warm_up(engine: Any) -> None:
-    """The engine's first utterance imports Praat and builds the tokenizers, holding the GIL for up to
-    0.1 s: do it while the panel says "Loading", not in the middle of the call."""
-    import numpy as np
-
-    from callcue.engine.prosody import measure
-
-    t = np.arange(16000) / 16000
-    tone = (3000 * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))).astype(np.int16)
-    try:
-        measure(tone, 3, 1.0)
-        engine.text.analyze("Thank you, I understand how frustrating this is.")
-    except Exception:
-        pass  # only a warm-up: the call itself reports real problems
-
-
 def act_on(engine: Any, action: str) -> list[Event]:
     """Do one control on the engine (in the engine's thread)."""
     name, _, cue_id = action.partition(":")
@@ -401,4 +384,5 @@ def _overlay_pipeline(session: CallSession, engine: Any, capture: Any, model: An
                     self._last_tick = wall
                     session.out.tick(engine_tick(self.engine, self.engine.now))
 
-    return OverlayPipeline(engine, capture, model, on_events=session.out.events, note=note)
+    return OverlayPipeline(engine, capture, model, on_events=session.out.events, note=note,
+                           cache_mb=session.settings.speech_cache_mb)
