@@ -33,10 +33,9 @@ def settings_or_defaults():  # type: ignore[no-untyped-def]
 def access_policy(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Whose sessions this person may see: the settings' review policy (IT's pinned one included),
     with --role/--user on top. The review window, `review --list` and `report` all go by it."""
+    from dataclasses import replace
+
     from callcue.report.access import AccessPolicy
 
     policy = AccessPolicy.from_settings(settings_or_defaults())
-    if args.role or args.user:
-        policy = AccessPolicy(role=args.role or policy.role, user=args.user or policy.user,
-                              supervisors_see=policy.supervisors_see, team=policy.team, flag_peak=policy.flag_peak)
-    return policy
+    return replace(policy, role=args.role or policy.role, user=args.user or policy.user)

@@ -134,4 +134,3 @@ def run(args: argparse.Namespace) -> int:
         raise CallcueError(f"the live pipeline failed ({type(pipeline.error).__name__}: {pipeline.error}); "
                            "what was printed above is what was heard") from None
     return 0
-

@@ -12,6 +12,7 @@ settings below; the real-time factor did not move. Not glibc (Windows, macOS): n
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable
 
 M_TRIM_THRESHOLD = -1
@@ -55,15 +56,7 @@ def resident_mb() -> float | None:
             pages = int(f.read().split()[1])
     except (OSError, ValueError, IndexError):
         return None
-    return pages * _PAGE / 2**20
-
-
-try:
-    import os as _os
-
-    _PAGE = _os.sysconf("SC_PAGE_SIZE")
-except (AttributeError, ValueError, OSError):  # no sysconf (Windows): resident_mb() is None there anyway
-    _PAGE = 4096
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 class MemoryBudget:

@@ -44,10 +44,10 @@ REPORT_EVERY_S = 5.0  # overload reports on one channel at most this often (call
 WORDS_LANG = "en"  # the language of the bundled lexicons, sentiment and cue rules
 RENEW_S = 10.0  # without a memory budget, a recognizer this old (call time) is replaced at a line's end
 PAUSE_S = 0.3  # ... or at a pause this long, when Vosk has not ended a line by then
-LEAST_S = 2.0  # under a memory budget, a recognizer that has decoded less than this is not replaced
 SHORT_PAUSE_S = 0.15  # ... and this long when the memory budget is nearly spent (a gap between words)
-IDLE_S = 1.0  # after this long without speech, a channel is not decoded until speech is heard again
 CACHE_MB = 150  # memory the recognizers of a live call may add for their caches (settings: speech_cache_mb)
+LEAST_S = 2.0  # under a memory budget, a recognizer that has decoded less than this is not replaced
+IDLE_S = 1.0  # after this long without speech, a channel is not decoded until speech is heard again
 PREROLL_S = 0.5  # ... and then it is decoded from this long before that speech (a soft onset is heard late)
 
 
@@ -153,9 +153,8 @@ class ThriftyRecognizer:
         self.idle_after = None if idle_s is None else int(idle_s * RATE)
         self.preroll = int(preroll_s * RATE)
         self.rec = make()
-        self._fresh = True  # self.rec has decoded nothing yet
         self.age = 0  # call samples since this recognizer was made, decoded or not
-        self.decoded = 0  # ... and of those, the ones it decoded
+        self.decoded = 0  # ... and of those, the ones it decoded (none: a fresh one)
         self.renewals = 0
         self.idle = False  # in a silence, not decoding
         self.skipped = 0  # samples left undecoded
@@ -174,7 +173,6 @@ class ThriftyRecognizer:
                     self._renew()  # grown old in the silence: its memory back now, not when speech is
                 return []
             pcm, first_sample = self._resume()
-        self._fresh = False
         self.decoded += len(pcm)
         out = self.rec.accept(pcm, first_sample)
         if self.idle_after is not None and self._watch.quiet >= self.idle_after:
@@ -197,8 +195,8 @@ class ThriftyRecognizer:
     def _spent(self, quiet: bool) -> bool:
         """Is it time this recognizer gave its memory back (now when its channel is quiet, else at
         the line's end)?"""
-        if self._fresh:
-            return False  # it has nothing to give back
+        if not self.decoded:
+            return False  # a fresh one has nothing to give back
         if self.budget is not None:
             if self.decoded < self.least:
                 return False  # what it holds is little: the memory is not its cache, replacing it only costs CPU
@@ -208,7 +206,6 @@ class ThriftyRecognizer:
     def _renew(self) -> None:
         self.rec = None  # free the old one (and its cache) before making the new one
         self.rec = self.make()
-        self._fresh = True
         self.age = self.decoded = 0
         self.renewals += 1
         give_back_memory()
