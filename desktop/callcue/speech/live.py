@@ -49,7 +49,6 @@ CACHE_MB = 150  # memory the recognizers of a live call may add for their caches
 LEAST_S = 2.0  # under a memory budget, a recognizer that has decoded less than this is not replaced
 IDLE_S = 0.8  # after this long without speech, a channel is not decoded until speech is heard again
 PREROLL_S = 0.3  # ... and then it is decoded from this long before that speech (a soft onset is heard late)
-TAIL_S = 0.3  # of a silence that ends a line, only this much is decoded: the last word's end is in it
 
 
 class _VoiceWatch:
@@ -122,9 +121,10 @@ class ThriftyRecognizer:
     Vosk's clock skips the gap (StreamingRecognizer.skip_to), no line spans it. In a two-party
     call each side is silent a third to a half of the time, and Vosk decodes silence at about
     two-thirds of the cost of speech. Silence does not grow a recognizer's memory (below). Measured
-    (bench/bench_live.py, fast run, same call): idle after 1 s with 0.5 s of pre-roll left 33% /
-    48% of the two sides undecoded, RTF 0.21-0.25; 0.8 s and 0.3 s leave 37% / 52%, 0.19-0.23 (a
-    line is then ended by a pause of 0.8 s, still longer than the 0.5 s Vosk's first rule takes).
+    (bench/bench_live.py, billing-dispute, 6-7 runs each): idle after 1 s with 0.5 s of pre-roll
+    left 33% / 48% of the two sides undecoded; after 0.8 s with 0.3 s, 37% / 52%, and the worst
+    channel's RTF went from 0.23-0.27 to 0.21-0.25. A line is then ended by 0.8 s of silence,
+    still longer than the 0.5 s of Vosk's first rule.
 
     Memory: a Vosk recognizer caches the part of the decoding graph it has visited (the lookahead
     composition of HCLr and Gr) and never lets go: with the Korean model one grows by about 60 MB
@@ -144,8 +144,11 @@ class ThriftyRecognizer:
     core per thread, decoding in bigger pieces, one lock so the channels decode in turn (no
     change); renewing the recognizer that has decoded the most first (no better); lending a quiet
     channel's recognizer to the side that speaks next (after FinalResult it holds nothing of its
-    speaker, the same audio gives the same words): no better, as the budget holds about one warm
-    cache, not two, and the next side mostly starts before the last one's silence is `idle_s` long.
+    speaker: the same audio gives the same words): no better, as the budget holds about one warm
+    cache, not two, and the next side mostly starts before the last one's silence is `idle_s` long;
+    holding a pause undecoded until it is known to end the line (then decoding 0.3 s of it) or not
+    (then all of it): 41% / 55% undecoded but the RTF within noise, and captions after a pause came
+    up to 0.9 s late (p99, was 0.33 s) while the held pause was decoded.
     """
 
     def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S,
@@ -159,7 +162,6 @@ class ThriftyRecognizer:
         self.least = int(LEAST_S * RATE)
         self.idle_after = None if idle_s is None else int(idle_s * RATE)
         self.preroll = int(preroll_s * RATE)
-        self.tail = int(TAIL_S * RATE)
         self.rec = make()
         self.age = 0  # call samples since this recognizer was made, decoded or not
         self.decoded = 0  # ... and of those, the ones it decoded (none: a fresh one)
@@ -168,7 +170,6 @@ class ThriftyRecognizer:
         self.skipped = 0  # samples left undecoded
         self._watch = _VoiceWatch()
         self._held: deque[tuple[np.ndarray, int]] = deque()  # the latest audio of a silence
-        self._pause: deque[tuple[np.ndarray, int]] = deque()  # a pause in speech, not decoded yet
 
     def accept(self, pcm: np.ndarray, first_sample: int) -> list:
         pcm = np.asarray(pcm, dtype=np.int16)
@@ -182,70 +183,23 @@ class ThriftyRecognizer:
                     self._renew()  # grown old in the silence: its memory back now, not when speech is
                 return []
             pcm, first_sample = self._resume()
-        elif self.idle_after is not None and not self._watch.heard:
-            # a pause: the line goes on after it, or it is the line's end; its silence waits
-            # undecoded until that is known, and most of it is never decoded if the line is over
-            self._pause.append((pcm, first_sample))
-            if self._watch.quiet >= self.idle_after:
-                return self._end_in_silence()
-            if self._spent(quiet=False) and (self._watch.quiet >= self._cut_pause() or self._critical()):
-                return self._line_end(self._decode_pause(), ended=True)  # cut in this pause
-            return []
-        out = self._decode_pause()
         self.decoded += len(pcm)
-        out += self.rec.accept(pcm, first_sample)
+        out = self.rec.accept(pcm, first_sample)
         if self.idle_after is not None and self._watch.quiet >= self.idle_after:
             return out + self._go_idle()
         if not self._spent(quiet=False):
             return out
         ended = self.rec.ended
-        if not ended and (self._watch.quiet >= self._cut_pause() or self._critical()):
-            ended = True
-        return self._line_end(out, ended)
-
-    def _cut_pause(self) -> int:
-        return self.short_pause if self.budget is not None else self.pause  # memory is short: cut sooner
-
-    def _critical(self) -> bool:
-        return self.budget is not None and self.budget.critical()
-
-    def _line_end(self, out: list, ended: bool) -> list:
-        """Replace the recognizer at the end of a line: Vosk's (`ended`), else the line is ended here."""
-        if not ended:
-            return out
-        if not self.rec.ended:
+        pause = self.short_pause if self.budget is not None else self.pause  # memory is short: cut sooner
+        critical = self.budget is not None and self.budget.critical()
+        if not ended and (self._watch.quiet >= pause or critical):
             out += self.rec.flush()  # the line so far, as a final line: it ends in a pause
-        left = self.rec.take_pending()  # the last few ms it took but had not decoded yet
-        self._renew()
-        if left is not None:
-            out += self.rec.accept(*left)
-        return out
-
-    def _decode_pause(self, upto: int | None = None) -> list:
-        """Decode the pause held so far (only its first `upto` samples; the rest stays held)."""
-        out: list = []
-        left = None if upto is None else upto
-        while self._pause and (left is None or left > 0):
-            pcm, first = self._pause.popleft()
-            if left is not None and len(pcm) > left:
-                self._pause.appendleft((pcm[left:], first + left))
-                pcm = pcm[:left]
+            ended = True
+        if ended:
+            left = self.rec.take_pending()  # the last few ms it took but had not decoded yet
+            self._renew()
             if left is not None:
-                left -= len(pcm)
-            self.decoded += len(pcm)
-            out += self.rec.accept(pcm, first)
-        return out
-
-    def _end_in_silence(self) -> list:
-        """The pause has lasted `idle_s`: decode enough of it to end the last word, end the line, and
-        keep the rest (silence) only as the pre-roll of the next speech."""
-        out = self._decode_pause(upto=self.tail)
-        rest = list(self._pause)
-        self._pause.clear()
-        out += self._go_idle()
-        for pcm, first in rest:
-            self.skipped += len(pcm)
-            self._hold(pcm, first)
+                out += self.rec.accept(*left)
         return out
 
     def _spent(self, quiet: bool) -> bool:
@@ -295,7 +249,7 @@ class ThriftyRecognizer:
         return pcm, first
 
     def flush(self) -> list:
-        return self._decode_pause() + self.rec.flush()
+        return self.rec.flush()
 
 
 # --------------------------------------------------------------------------- recordings (analyze)
