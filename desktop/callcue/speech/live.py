@@ -139,16 +139,18 @@ class ThriftyRecognizer:
     old (call time), in a silence or at a line's end or at a pause of `pause_s`.
     Measured with bench/bench_live.py (two channels, 87 s, Korean model, silence decoded, by
     age): every 20 s, RTF 0.15-0.18 but peak RSS 820-880 MB; every 10 s, 0.19-0.26 and 715-790 MB.
-    What a renewal loses besides the cache is the speaker adaptation, which a new recognizer
-    rebuilds in a few seconds. Tried, and not done: other malloc arena counts, one BLAS thread, a
-    core per thread, decoding in bigger pieces, one lock so the channels decode in turn (no
-    change); renewing the recognizer that has decoded the most first (no better); lending a quiet
-    channel's recognizer to the side that speaks next (after FinalResult it holds nothing of its
-    speaker: the same audio gives the same words): no better, as the budget holds about one warm
-    cache, not two, and the next side mostly starts before the last one's silence is `idle_s` long;
-    holding a pause undecoded until it is known to end the line (then decoding 0.3 s of it) or not
-    (then all of it): 41% / 55% undecoded but the RTF within noise, and captions after a pause came
-    up to 0.9 s late (p99, was 0.33 s) while the held pause was decoded.
+    A renewal loses nothing else that a silence has not already reset: Vosk's FinalResult, which
+    ends the line at each silence, rebuilds the feature pipeline (speaker adaptation included); only
+    a renewal at an endpoint or a pause within speech loses an adaptation built up since. Tried, and
+    not done: other malloc arena counts, one BLAS thread, a core per thread, decoding in bigger
+    pieces, one lock so the channels decode in turn (no change); renewing the recognizer that has
+    decoded the most first (no better); lending a quiet channel's recognizer to the side that speaks
+    next (after FinalResult it holds nothing of its speaker: the same audio gives the same words):
+    no better, as the budget holds about one warm cache, not two, and the next side mostly starts
+    before the last one's silence is `idle_s` long; holding a pause undecoded until it is known to
+    end the line (then decoding 0.3 s of it) or not (then all of it): 41% / 55% undecoded but the
+    RTF within noise, and captions after a pause came up to 0.9 s late (p99, was 0.33 s) while the
+    held pause was decoded.
     """
 
     def __init__(self, make: Callable[[], Any], renew_s: float | None = None, pause_s: float = PAUSE_S,
@@ -157,8 +159,8 @@ class ThriftyRecognizer:
         self.make = make
         self.renew = int((RENEW_S if renew_s is None else renew_s) * RATE)
         self.budget = budget if budget is not None and budget.known else None
-        self.pause = int(pause_s * RATE)
-        self.short_pause = int(SHORT_PAUSE_S * RATE)
+        # the pause at which a line is cut for a renewal: under a budget memory is short, cut sooner
+        self.cut_pause = int((SHORT_PAUSE_S if self.budget is not None else pause_s) * RATE)
         self.least = int(LEAST_S * RATE)
         self.idle_after = None if idle_s is None else int(idle_s * RATE)
         self.preroll = int(preroll_s * RATE)
@@ -190,9 +192,8 @@ class ThriftyRecognizer:
         if not self._spent(quiet=False):
             return out
         ended = self.rec.ended
-        pause = self.short_pause if self.budget is not None else self.pause  # memory is short: cut sooner
         critical = self.budget is not None and self.budget.critical()
-        if not ended and (self._watch.quiet >= pause or critical):
+        if not ended and (self._watch.quiet >= self.cut_pause or critical):
             out += self.rec.flush()  # the line so far, as a final line: it ends in a pause
             ended = True
         if ended:
