@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_RUN=(python3 python3-venv python3-pip libsndfile1 libportaudio2 espeak-ng
+APT_RUN=(python3 python3-venv python3-pip libsndfile1 libportaudio2 libjemalloc2 espeak-ng
          libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
          libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 fonts-dejavu-core)

@@ -14,10 +14,11 @@ recording that implements the capture interface) instead of sound devices:
      this machine.
 
 Both Vosk runs keep to the live default memory budget (speech_cache_mb: the recognizers may add
-150 MB to what the process holds as the call starts; see speech.heap.MemoryBudget and
-speech.live.ThriftyRecognizer), which is what sets how often the recognizers are renewed, and so
+150 MB to what the process holds as the call starts, 200 MB on jemalloc; see speech.heap.MemoryBudget
+and speech.live.ThriftyRecognizer), which is what sets how often the recognizers are renewed, and so
 their CPU cost; the engine is warmed up (Praat loaded) before the call, as the overlay and
-`listen` do.
+`listen` do. Each run's process starts itself again on jemalloc as `callcue` does (callcue.allocator;
+CALLCUE_MALLOC=system measures glibc's malloc instead).
   3. as fast as possible, without Vosk: the real-time factor of everything else.
 
 Real-time factor = processing time / audio time, per channel for a recognizer (wall time inside
@@ -121,6 +122,7 @@ def cue_lateness(events: list, truth: dict, playbook) -> dict:  # noqa: ANN001
 
 def measure(mode: str, call: str, model_dir: Path | None) -> dict:
     """One run in this process (the parent starts one process per run, so each peak RSS is one session's)."""
+    from callcue.allocator import active
     from callcue.audio.recording import read_recording
     from callcue.engine.events import Status, Utterance
     from callcue.engine.playbook import load_playbook
@@ -140,7 +142,7 @@ def measure(mode: str, call: str, model_dir: Path | None) -> dict:
     pipe, events, warnings, wall = run(rec.channels, playbook, model, realtime=mode == "paced")
     st = pipe.stats
     out = {
-        "mode": mode, "call": call, "duration_s": duration, "wall_s": wall, "load_s": load_s,
+        "mode": mode, "call": call, "allocator": active(), "duration_s": duration, "wall_s": wall, "load_s": load_s,
         "model": str(model.path) if model else None,
         "rtf_per_channel": {who: {"wall": t.wall_s / duration, "cpu": t.cpu_s / duration,
                                   "renewals": getattr(t.rec, "renewals", 0),
@@ -190,6 +192,9 @@ def main() -> int:
     ap.add_argument("--mode", choices=["paced", "fast-vosk", "fast-plain"], help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.mode:
+        from callcue.allocator import relaunch
+
+        relaunch()  # as `callcue` does
         print(json.dumps(measure(a.mode, a.call, a.model), default=float))
         return 0
 
@@ -199,7 +204,7 @@ def main() -> int:
     fast = report["fast_vosk"] = child("fast-vosk", a.call, a.model)
     duration = fast["duration_s"]
     print(f"\nas fast as possible, Vosk ({Path(fast['model']).name}, loaded in {fast['load_s']:.1f} s) on both "
-          f"channels at once, {duration:.1f} s of audio:")
+          f"channels at once, {duration:.1f} s of audio, {fast['allocator']} malloc:")
     for who, r in fast["rtf_per_channel"].items():
         print(f"  RTF {who:<9} {r['wall']:.3f} (thread CPU {r['cpu']:.3f}; recognizer renewed {r['renewals']}x; "
               f"{100 * r.get('undecoded', 0):.0f}% left undecoded as silence)")

@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`argv` None: this process's command line, and Callcue may start itself again on a leaner
+    allocator first (callcue.allocator); a list: run in this process as it is (tests)."""
+    if argv is None:
+        from callcue.allocator import relaunch
+
+        relaunch()
     parser = build_parser()
     args = parser.parse_args(argv)
     from callcue import managed  # IT's system-wide settings: storage, model, playbook (docs/deploy.md)

@@ -228,6 +228,22 @@ def check_model() -> Check:
                  f"loaded in {report.load_s:.1f} s; {report.note}")
 
 
+def check_allocator() -> Check:
+    from callcue import allocator
+    from callcue.speech.live import default_cache_mb
+
+    cache = f"a call's speech recognizers may keep {default_cache_mb()} MB of caches"
+    if allocator.active() == "jemalloc":
+        return Check("Memory allocator", "pass", f"jemalloc: {cache}")
+    if sys.platform != "linux":
+        return Check("Memory allocator", "pass", f"the system's: {cache}")
+    why = (f"{allocator.ENV_CHOICE}=system" if os.environ.get(allocator.ENV_CHOICE, "").lower() == "system"
+           else f"{allocator.SONAME} was not found")
+    return Check("Memory allocator", "warn", f"glibc's malloc ({why}): {cache}, so speech recognition costs "
+                 "more CPU than on jemalloc", f"Install jemalloc (Debian/Ubuntu: sudo apt install libjemalloc2)"
+                 f"{'' if why.endswith('found') else f', or unset {allocator.ENV_CHOICE}'}.")
+
+
 def check_playbook() -> Check:
     from callcue import managed
     from callcue.engine.language import Lexicons, Vader
@@ -321,6 +337,7 @@ CHECKS: list[tuple[str, Callable[[], Check]]] = [
     ("Screen", check_display),
     ("Audio devices", check_audio),
     ("Speech model", check_model),
+    ("Memory allocator", check_allocator),
     ("Playbook and word lists", check_playbook),
     ("Call engine", check_engine),
     ("Storage", check_storage),

@@ -78,7 +78,7 @@ class Settings:
     chat_port: int | None = None  # None: the playbook's [chat] port (8765)
     # The memory (MB) speech recognizers may add during a call, on top of the model and the app:
     # caches that make decoding cheaper; with less, they give memory back sooner and cost more CPU.
-    speech_cache_mb: int = 150
+    speech_cache_mb: int | None = None  # None: speech.live.default_cache_mb() (150 MB, 200 MB on jemalloc)
     locked: set[str] = field(default_factory=set)  # keys a managed layer fixed: not editable
     source: dict[str, str] = field(default_factory=dict)  # key -> "default" | "user" | "managed"
 
@@ -130,6 +130,10 @@ def _number(lo: float, hi: float, kind: type) -> Callable[[Any], Any]:
             raise BadValue(f"must be a number from {lo} to {hi}")
         return kind(min(hi, max(lo, v)))  # out of range is clamped, not an error: screens change
     return check
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: None if v is None else check(v)
 
 
 def _bool(v: Any) -> bool:
@@ -188,7 +192,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "review_flag_peak": _number(0.0, 1.0, float),
     "chat_enabled": _bool,
     "chat_port": _port,
-    "speech_cache_mb": _number(30, 65536, int),
+    "speech_cache_mb": _optional(_number(30, 65536, int)),
 }
 
 

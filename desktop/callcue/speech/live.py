@@ -45,7 +45,8 @@ WORDS_LANG = "en"  # the language of the bundled lexicons, sentiment and cue rul
 RENEW_S = 10.0  # without a memory budget, a recognizer this old (call time) is replaced at a line's end
 PAUSE_S = 0.3  # ... or at a pause this long, when Vosk has not ended a line by then
 SHORT_PAUSE_S = 0.15  # ... and this long when the memory budget is nearly spent (a gap between words)
-CACHE_MB = 150  # memory the recognizers of a live call may add for their caches (settings: speech_cache_mb)
+CACHE_MB = 150  # memory the recognizers of a live call may add for their caches, on glibc's malloc
+LEAN_CACHE_MB = 200  # ... and on jemalloc (callcue.allocator): a call starts ~70 MB leaner, the caches get it
 LEAST_S = 2.0  # under a memory budget, a recognizer that has decoded less than this is not replaced
 IDLE_S = 0.8  # after this long without speech, a channel is not decoded until speech is heard again
 PREROLL_S = 0.3  # ... and then it is decoded from this long before that speech (a soft onset is heard late)
@@ -75,6 +76,14 @@ class _VoiceWatch:
             else:
                 self.quiet += self.FRAME
         self._rest = buf[n:].copy()
+
+
+def default_cache_mb() -> int:
+    """The recognizers' cache budget when the settings name none (speech_cache_mb): the one that keeps
+    a two-channel call with the Korean test model within 800 MB on the allocator this process runs on."""
+    from callcue.allocator import active
+
+    return LEAN_CACHE_MB if active() == "jemalloc" else CACHE_MB
 
 
 # --------------------------------------------------------------------------- models
@@ -433,13 +442,13 @@ class LivePipeline:
                  on_events: Callable[[list[Event]], None] = lambda evs: None,
                  warn: Callable[[str], None] = lambda line: None,
                  note: str | None = None, backlog_s: float = BACKLOG_S,
-                 asr_backlog: int = ASR_BACKLOG_CHUNKS, cache_mb: float | None = CACHE_MB,
+                 asr_backlog: int = ASR_BACKLOG_CHUNKS, cache_mb: float | str | None = "auto",
                  make_recognizer: Callable[[str], Any] | None = None) -> None:
         """`cache_mb`: the memory the recognizers may add to what the process holds when the call
-        starts, for their caches (None: they are renewed by age alone). `make_recognizer(who)`
-        replaces the Vosk recognizer made from `model` (tests)."""
+        starts, for their caches ("auto": default_cache_mb(); None: they are renewed by age alone).
+        `make_recognizer(who)` replaces the Vosk recognizer made from `model` (tests)."""
         self.engine = engine
-        self.cache_mb = cache_mb
+        self.cache_mb = default_cache_mb() if cache_mb == "auto" else cache_mb
         self.budget: MemoryBudget | None = None
         self.make_recognizer = make_recognizer
         self.capture = capture

@@ -385,4 +385,4 @@ def _overlay_pipeline(session: CallSession, engine: Any, capture: Any, model: An
                     session.out.tick(engine_tick(self.engine, self.engine.now))
 
     return OverlayPipeline(engine, capture, model, on_events=session.out.events, note=note,
-                           cache_mb=session.settings.speech_cache_mb)
+                           cache_mb=session.settings.speech_cache_mb or "auto")
