@@ -74,6 +74,13 @@ def test_the_second_start_puts_the_environment_back_for_its_children():
     assert untouched == {"LD_PRELOAD": "/x.so", "PATH": "/bin"}
 
 
+def test_the_bundles_own_jemalloc_comes_first(tmp_path):
+    (tmp_path / allocator.SONAME).write_bytes(b"")
+    assert allocator.find_jemalloc(tmp_path) == str(tmp_path / allocator.SONAME)
+    found = allocator.find_jemalloc(tmp_path / "elsewhere")  # none in the bundle: the system's, if any
+    assert found is None or (found.endswith(allocator.SONAME) and os.path.isfile(found))
+
+
 PROBE = ("import os; from callcue.allocator import relaunch, active; relaunch(); "
          "print(active(), os.environ.get('LD_PRELOAD'), os.environ.get('MALLOC_CONF'), os.getpid())")
 

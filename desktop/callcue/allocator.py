@@ -22,10 +22,10 @@ budget reads resident memory, and pages kept for reuse would count against the c
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import json
 import os
 import sys
+import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +52,22 @@ def active() -> str:
         return "system"
 
 
+def declined(env: Mapping[str, str]) -> bool:
+    """Was glibc's malloc asked for (CALLCUE_MALLOC=system)?"""
+    return env.get(ENV_CHOICE, "").lower() == "system"
+
+
 def find_jemalloc(beside: Path | None = None) -> str | None:
-    """jemalloc's shared library: the one shipped in the bundle (`beside`), else the system's (a name
-    the loader finds), else None."""
-    if beside is not None and (beside / SONAME).is_file():
-        return str(beside / SONAME)
-    return ctypes.util.find_library("jemalloc")
+    """jemalloc's shared library: the one shipped in the bundle (`beside`), else the system's, else None.
+
+    The system's is looked for where Debian, Ubuntu, Fedora and Arch put it, not with
+    ctypes.util.find_library, which where there is none runs the C compiler and the linker to make
+    sure: every `callcue` would start that much later."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    places = [beside] if beside is not None else []
+    places += [Path(root) / multiarch for root in ("/usr/lib", "/lib") if multiarch]
+    places += [Path(p) for p in ("/usr/lib64", "/usr/lib", "/usr/local/lib")]
+    return next((str(p / SONAME) for p in places if (p / SONAME).is_file()), None)
 
 
 def plan(env: Mapping[str, str], argv: list[str], executable: str, *, frozen: bool, platform: str,
@@ -68,7 +78,7 @@ def plan(env: Mapping[str, str], argv: list[str], executable: str, *, frozen: bo
     """
     if platform != "linux" or running == "jemalloc" or library is None or not executable:
         return None
-    if env.get(ENV_CHOICE, "").lower() == "system" or ENV_RESTORE in env:
+    if declined(env) or ENV_RESTORE in env:
         return None  # asked not to, or this is the second start (jemalloc did not load: go on without)
     new = dict(env)
     new[ENV_RESTORE] = json.dumps({k: env.get(k) for k in _PRELOAD_VARS})

@@ -237,11 +237,13 @@ def check_allocator() -> Check:
         return Check("Memory allocator", "pass", f"jemalloc: {cache}")
     if sys.platform != "linux":
         return Check("Memory allocator", "pass", f"the system's: {cache}")
-    why = (f"{allocator.ENV_CHOICE}=system" if os.environ.get(allocator.ENV_CHOICE, "").lower() == "system"
-           else f"{allocator.SONAME} was not found")
+    if allocator.declined(os.environ):
+        why, advice = f"{allocator.ENV_CHOICE}=system", f"Unset {allocator.ENV_CHOICE} to use jemalloc."
+    else:
+        why = f"{allocator.SONAME} was not found"
+        advice = "Install jemalloc (Debian/Ubuntu: sudo apt install libjemalloc2)."
     return Check("Memory allocator", "warn", f"glibc's malloc ({why}): {cache}, so speech recognition costs "
-                 "more CPU than on jemalloc", f"Install jemalloc (Debian/Ubuntu: sudo apt install libjemalloc2)"
-                 f"{'' if why.endswith('found') else f', or unset {allocator.ENV_CHOICE}'}.")
+                 "more CPU than on jemalloc", advice)
 
 
 def check_playbook() -> Check:

@@ -61,7 +61,7 @@ def test_glibc_malloc_chosen_by_it_is_a_warning_that_says_how_to_undo_it():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert status_of(proc.stdout, "Memory allocator") == "WARN"
     assert f"glibc's malloc (CALLCUE_MALLOC=system): a call's speech recognizers may keep {CACHE_MB} MB" in report
-    assert "unset CALLCUE_MALLOC" in report and "Traceback" not in proc.stdout + proc.stderr
+    assert "Unset CALLCUE_MALLOC to use jemalloc." in report and "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_storage_under_a_regular_file_fails_with_the_folder_named(tmp_path):

@@ -137,7 +137,8 @@ class ThriftyRecognizer:
 
     Memory: a Vosk recognizer caches the part of the decoding graph it has visited (the lookahead
     composition of HCLr and Gr) and never lets go: with the Korean model one grows by about 60 MB
-    in its first 10 s of speech and 2 MB a second of speech after that (none in silence).
+    in its first 10 s of speech and 2 MB a second of speech after that (none in silence), on glibc's
+    malloc (on jemalloc, callcue.allocator, the process starts leaner and the budget is larger).
     Replacing it (and giving the freed heap back to the system) is the only way to get that
     memory back, and a new one decodes at two to three times the cost of a warm one until its
     cache has filled. So a recognizer lives as long as the budget allows (speech.heap.MemoryBudget):
