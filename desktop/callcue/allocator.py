@@ -7,7 +7,7 @@ on the Korean model (this machine): the model takes 497 MB resident with glibc a
 jemalloc, and a whole `callcue listen` process holds about 630 MB at the start of a call with
 glibc and about 560 MB with jemalloc. What is saved goes to the recognizers' caches (see
 speech.live.default_cache_mb), which is what makes decoding cheap: bench/bench_live.py, under the
-same 800 MB, real-time factor per channel 0.21-0.25 with glibc, about 0.16-0.19 with jemalloc.
+same 800 MB, real-time factor per channel 0.21-0.25 with glibc, 0.14-0.21 with jemalloc.
 
 How: an allocator must be in place before the process's first malloc, so `callcue` starts itself
 again at once with jemalloc in LD_PRELOAD (`relaunch`), only once, and the second process puts the
