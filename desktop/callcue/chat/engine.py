@@ -205,7 +205,7 @@ class ChatSession:
         # A cue still waiting for the screen is stale once the agent has done what it asks.
         done = {"reply-waiting"} | ({"acknowledge-frustration", "negative-streak", "customer-shouting"}
                                     if sorry else set())
-        self.board._pending = [p for p in self.board._pending if p.spec.id not in done]
+        self.board.withdraw(done)
         if self.waiting_since is not None:
             self.waits.append((t - self.waiting_since, self._wait_limit()))
         self.waiting_since = None

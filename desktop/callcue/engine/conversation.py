@@ -114,6 +114,13 @@ class Conversation:
     def anyone_spoke(self) -> bool:
         return bool(self.segments or self._open)
 
+    def talk_so_far(self) -> dict[str, float]:
+        """Talk time per channel, counting the turns still going on (for a live view)."""
+        talk = dict(self.talk_s)
+        for seg in self._open.values():
+            talk[seg.who] = talk.get(seg.who, 0.0) + max(0.0, seg.end - seg.start)
+        return talk
+
     def silence_so_far(self, now: float) -> float:
         return 0.0 if self._open else max(0.0, now - self.last_end)
 
