@@ -89,11 +89,11 @@ class Conversation:
             return seg.duration >= self.backchannel_max_s
         return heard > self.backchannel_max_words
 
-    def advance(self, now: float | None = None) -> list[Event]:
+    def advance(self, now: float | None = None) -> list[Interruption]:
         """After a frame: update the time of the last voice and decide pending talk-over."""
         for seg in self._open.values():
             self.last_end = max(self.last_end, seg.end)
-        out: list[Event] = []
+        out: list[Interruption] = []
         keep = []
         for c in self._candidates:
             overlap = min(c.by.end, c.over.end) - c.by.start

@@ -254,7 +254,8 @@ class Engine:
         base.add(feats)
         wpm = round(60.0 * n_words / speech_s, 1) if n_words and speech_s > 0 else None
         sps = round(syllables(sig.tokens) / speech_s, 2) if sig and speech_s > 0 else None
-        frustration, why = (None, [])
+        frustration: float | None = None
+        why: list[str] = []
         if who == "customer":
             frustration, why = utterance_score(sig, change, self.playbook.section("frustration")["voice_weight"])
         utt = Utterance(who=who, start=round(seg.start, 3), end=round(seg.end, 3), text=seg.text, words=words,
@@ -429,8 +430,8 @@ class Engine:
             if seg is not None:
                 tail += self._closed(seg)
         end = self.now
-        for channel, seg in sorted(self._results, key=lambda r: r[1].end):
-            tail += self._utterance(seg, channel)
+        for channel, line in sorted(self._results, key=lambda r: r[1].end):
+            tail += self._utterance(line, channel)
         self._results = []
         tail += self.conversation.finish(end)
         self._emit(tail)
