@@ -1,4 +1,4 @@
-"""The chat engine: messages in, the event stream of EVENTS.md out, on the chat's own clock.
+"""The chat engine: messages in, the event stream of docs/events.md out, on the chat's own clock.
 
 A ChatSession is the chat's counterpart of the call engine: a plain object, no
 threads, no wall clock. Each message carries its time (seconds from the chat's

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--transcript", metavar="F", help="WebVTT, SRT or Vosk JSON transcript of the call")
     p.add_argument("--model", metavar="M", help="without --transcript: the Vosk model that transcribes the call "
                                                 "(default: CALLCUE_MODEL, then an English model that lookup finds)")
-    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
+    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (docs/events.md)")
     add_playbook_args(p)
     p.add_argument("--channels", metavar="L,R", help="who is on the left and right channel "
                                                      "(default agent,customer)")

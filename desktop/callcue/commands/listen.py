@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                      "(default agent,customer)")
     p.add_argument("--model", metavar="M", help="a Vosk model folder or installed model name (default: "
                                                 "CALLCUE_MODEL, then the lookup of `callcue models list`)")
-    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
+    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (docs/events.md)")
     add_playbook_args(p)
     p.add_argument("--agent-name", metavar="NAME", help="who takes the call, saved with the session")
     p.add_argument("--cache-mb", metavar="MB", type=int, help="memory the speech recognizers may add during "
