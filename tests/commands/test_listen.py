@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -181,6 +182,19 @@ def test_a_source_that_does_not_exist_lists_the_devices_and_the_sources(pulse_so
     r = run_listen(pulse_sources.env, "--agent", "Monitor of", "--customer", "customer.monitor")
     assert r.returncode == 2 and "--agent 'Monitor of': matches several input devices" in r.stderr
     assert "'agent.monitor'" in r.stderr and "'customer.monitor'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_closed_terminal_ends_the_call_as_finished(pulse):  # noqa: F811
+    """SIGHUP (the terminal closed) finishes a call as Ctrl-C does: its summary made, its session finished,
+    with who took it."""
+    from callcue.store import SessionStore
+
+    listen = Listen(pulse.env, *MONITORS, "--json", "--agent-name", "kim")
+    listen.wait_stderr("listening")
+    assert listen.end(signal.SIGHUP) == 0, listen.stderr
+    assert listen.events[-1]["type"] == "summary"
+    (saved,) = SessionStore(Path(pulse.env["CALLCUE_DATA_DIR"]) / "sessions.db").list()
+    assert saved.state == "finished" and saved.agent == "kim"
 
 
 def run_listen(env: dict, *args: str) -> subprocess.CompletedProcess[str]:
