@@ -158,7 +158,6 @@ class LivePipeline:
                  words: TranscriptWords | None = None,
                  on_events: Callable[[list[Event]], None] = lambda evs: None,
                  on_tick: Callable[[CallState], None] | None = None, tick_gap_s: float = TICK_GAP_S,
-                 on_clock: Callable[[float], None] | None = None,
                  warn: Callable[[str], None] = lambda line: None,
                  note: str | None = None, duration_s: float | None = None, backlog_s: float = BACKLOG_S,
                  asr_backlog: int = ASR_BACKLOG_CHUNKS, cache_mb: float | str | None = "auto",
@@ -167,14 +166,12 @@ class LivePipeline:
         starts, for their caches ("auto": default_cache_mb(); None: they are renewed by age alone).
         `make_recognizer(who)` replaces the Vosk recognizer made from `model` (tests). `words`: a
         transcript as the words, when there is no model. `on_tick(state)`: the call's state after
-        audio, at most every `tick_gap_s` of wall time; `on_clock(t)`: the engine's clock after each
-        chunk of audio (a recorder saves on it)."""
+        audio, at most every `tick_gap_s` of wall time."""
         self.engine = engine
         self.duration_s = duration_s  # known for a recording, said in the `call` event
         self.words = words
         self.on_tick = on_tick
         self.tick_gap_s = tick_gap_s
-        self.on_clock = on_clock
         self._last_tick = -1e9
         self.cache_mb: float | None = default_cache_mb() if isinstance(cache_mb, str) else cache_mb
         self.budget: MemoryBudget | None = None
@@ -312,8 +309,6 @@ class LivePipeline:
         self._feed(who, chunk.pcm, None if chunk.filler else chunk)
         if self.words is not None:
             self._emit(self.words.captions(self.engine.now))  # for the view only: the engine has the lines
-        if self.on_clock is not None:
-            self.on_clock(self.engine.now)
         if self.on_tick is not None:
             wall = time.perf_counter()
             if wall - self._last_tick >= self.tick_gap_s:

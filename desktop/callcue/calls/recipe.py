@@ -70,10 +70,12 @@ class CallSpec:
 
     @classmethod
     def from_settings(cls, settings: Settings, kind: str = "live", **overrides: Any) -> CallSpec:
+        """A call as the user's settings make it. A demo is not kept among the real calls unless asked
+        (`save=True`), and then its session says it was a demo."""
         spec = cls(kind=kind, playbook=settings.playbook, profile=settings.profile,
                    agent_device=settings.agent_device, customer_device=settings.customer_device,
                    model=settings.model, cache_mb=settings.speech_cache_mb or "auto",
-                   agent_name=settings.review_user)
+                   agent_name=settings.review_user, save=kind != "demo")
         return dataclasses.replace(spec, **overrides)
 
 
@@ -104,6 +106,10 @@ class LiveCall:
             done = getattr(self.capture, "done", None)
             try:
                 while not stop.wait(0.1) and not self.pipeline.finished.is_set():
+                    # saved here, not on the engine's thread, so a slow disk never holds the audio up; what
+                    # waits through a silence is saved too
+                    if self.recorder is not None:
+                        self.recorder.advance(self.engine.now)
                     if done is not None and done.is_set():
                         break  # a recording has been played to its end
             except KeyboardInterrupt:
@@ -165,7 +171,7 @@ def open_call(spec: CallSpec, *, on_events: Callable[[list[Event]], None] = lamb
     show = on_events if recorder is None else recorder.tee(on_events)
     pipeline = LivePipeline(engine, capture, model, words=words, on_events=show, on_tick=on_tick,
                             tick_gap_s=TICK_GAP_S if tick_gap_s is None else tick_gap_s,
-                            on_clock=recorder.advance if recorder is not None else None, warn=warn, note=note,
+                            warn=warn, note=note,
                             duration_s=getattr(capture, "duration_s", None), cache_mb=spec.cache_mb)
     return LiveCall(spec, engine, capture, pipeline, ref.name if model is not None else None, words_from,
                     recorder, warn)

@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-model", action="store_true",
                    help="use the bundled transcript even when an English speech model is installed")
     p.add_argument("--no-captions", action="store_true", help="--headless: leave out what was said")
+    p.add_argument("--save", action="store_true",
+                   help="keep the demo as a session (marked as a demo) for `callcue review`; it is not kept otherwise")
     p.set_defaults(run=run)
 
 
@@ -54,12 +56,13 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             headless = True
     if headless:
-        return run_headless(args.speed, use_model=not args.no_model, captions=not args.no_captions)
+        return run_headless(args.speed, use_model=not args.no_model, captions=not args.no_captions,
+                            save=args.save)
 
-    return open_overlay(demo=True, speed=args.speed, use_model=not args.no_model)
+    return open_overlay(demo=True, speed=args.speed, use_model=not args.no_model, save=args.save)
 
 
-def run_headless(speed: float, use_model: bool = True, captions: bool = True) -> int:
+def run_headless(speed: float, use_model: bool = True, captions: bool = True, save: bool = False) -> int:
     from callcue.calls.recipe import CallSpec
     from callcue.calls.runner import run_call, stop_on_signals
     from callcue.calls.session import CallSession, Outlet
@@ -70,8 +73,9 @@ def run_headless(speed: float, use_model: bool = True, captions: bool = True) ->
     panel = HeadlessPanel(captions=captions)
     if notice:
         panel.out.write(f"note: {notice}\n")
-    # The demo is saved like a live call while it plays (the recipe records it): `callcue review` shows it.
+    # With --save the demo is saved like a live call while it plays, as a demo: `callcue review` shows it.
     session = CallSession(Outlet(panel.events, panel.tick, panel.phase))
+    spec = CallSpec.from_settings(settings, "demo", speed=speed, use_model=use_model, save=save)
     with stop_on_signals(session):  # Ctrl-C ends the demo as a finished call, with its summary
-        run_call(session, CallSpec.from_settings(settings, "demo", speed=speed, use_model=use_model), tick_gap_s=0.0)
+        run_call(session, spec, tick_gap_s=0.0)
     return 1 if panel.state.phase.name == "error" else 0

@@ -126,7 +126,8 @@ class ChatAssist:
             self.panel.stop_server()
 
 
-def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True, start: bool = False) -> int:
+def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True, start: bool = False,
+                 save: bool | None = None) -> int:
     check_display()
     from PySide6.QtCore import QTimer
 
@@ -147,7 +148,7 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
     settings, notice = load_settings(store)
 
     def factory():  # type: ignore[no-untyped-def]
-        return CallWorker(settings, "demo" if demo else "live", speed=speed, use_model=use_model)
+        return CallWorker(settings, "demo" if demo else "live", speed=speed, use_model=use_model, save=save)
 
     overlay = Overlay(settings, store, factory, notice=notice)
     chat = ChatAssist(settings, overlay)

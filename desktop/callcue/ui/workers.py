@@ -6,6 +6,7 @@ is touched off the UI thread and a slow chunk (Vosk can take 0.5 s) never blocks
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -23,13 +24,16 @@ class CallWorker(QObject):
     phase = Signal(object)  # panel.Phase
     done = Signal()
 
-    def __init__(self, settings: Settings, mode: str = "demo", speed: float = 1.0, use_model: bool = True) -> None:
+    def __init__(self, settings: Settings, mode: str = "demo", speed: float = 1.0, use_model: bool = True,
+                 save: bool | None = None) -> None:
         super().__init__()
         self.mode = mode
         outlet = Outlet(partial(emit, self.events), partial(emit, self.tick), partial(emit, self.phase))
         self.session = CallSession(outlet)
         self.spec = CallSpec.from_settings(settings, "demo" if mode == "demo" else "live", speed=speed,
                                            use_model=use_model)
+        if save is not None:  # None: as the kind of call says (a demo is not kept unless asked)
+            self.spec = dataclasses.replace(self.spec, save=save)
         self.call: LiveCall | None = None  # once the call is set up
         self._thread = QThread()
         self._thread.setObjectName(f"callcue-{mode}")
