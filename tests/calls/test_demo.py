@@ -39,4 +39,25 @@ def test_a_control_before_the_call_runs_is_done_once_it_does():
     session = CallSession(Outlet(shown.extend, lambda tick: None, lambda phase: None))
     session.request("hold")  # the agent clicked while the call was loading
     run_call(session, CallSpec.from_settings(Settings(), "demo", speed=0, use_model=False, save=False))
-    assert [e.action for e in shown if e.type == "action"] == ["hold"]
+    actions = [e for e in shown if e.type == "action"]
+    assert actions[0].action == "hold" and actions[0].at == 0.0
+    # ... and the hold ended by itself when both sides spoke again, which the stream says
+    assert [(a.action, a.reason) for a in actions[1:]] == [("resume", "both sides are speaking again")]
+
+
+def test_a_snooze_before_the_escalation_request_lets_the_alert_through_and_both_are_saved(tmp_path, monkeypatch):
+    from callcue.engine.events import Cue, CueAction, CueHeld
+    from callcue.store import SessionStore
+
+    monkeypatch.setenv("CALLCUE_DATA_DIR", str(tmp_path))
+    shown: list = []
+    session = CallSession(Outlet(shown.extend, lambda tick: None, lambda phase: None))
+    session.request("snooze")  # at the start of the call: the snooze lasts past its end
+    run_call(session, CallSpec.from_settings(Settings(), "demo", speed=0, use_model=False, save=True))
+    assert [e.id for e in shown if isinstance(e, Cue)] == ["escalation-request"]
+    (saved,) = SessionStore(tmp_path / "sessions.db").list()
+    stored = SessionStore(tmp_path / "sessions.db").load(saved.id).events
+    assert [e.action for e in stored if isinstance(e, CueAction)] == ["snooze"]
+    assert [e.id for e in stored if isinstance(e, Cue)] == ["escalation-request"]
+    held = {e.id for e in stored if isinstance(e, CueHeld) and e.reason == "snooze"}
+    assert {"check-in-silence", "acknowledge-frustration"} <= held  # what the snooze kept back is on record

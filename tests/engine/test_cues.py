@@ -3,7 +3,7 @@
 import dataclasses
 
 from callcue.engine.cues import CueBoard, CueBudget
-from callcue.engine.events import Cue, CueAction
+from callcue.engine.events import Cue, CueAction, CueHeld
 
 
 def shown(events):
@@ -29,7 +29,9 @@ def test_waiting_cue_shows_after_the_current_one_or_is_dropped(playbook):
     b2.offer("escalation-request", 0.0)
     b2.offer("negotiate", 1.0)
     wait = playbook.section("playbook")["wait_s"]
-    assert b2.tick(1.0 + wait + 0.1) == []  # waited too long: stale, dropped
+    dropped = b2.tick(1.0 + wait + 0.1)
+    assert shown(dropped) == []  # waited too long: stale, dropped ...
+    assert [(h.id, h.reason) for h in dropped if isinstance(h, CueHeld)] == [("negotiate", "expired")]  # ... said
 
 
 def test_cooldown_and_cap(playbook):
@@ -57,11 +59,11 @@ def test_dismiss_snooze_hold(playbook):
     assert b.dismissed == ["let-them-finish"]
     b.act("snooze", 3.0)
     snooze_s = playbook.section("playbook")["snooze_s"]
-    assert b.offer("escalation-request", 4.0) == []
-    assert shown(b.offer("escalation-request", 3.0 + snooze_s + 1)) == ["escalation-request"]
+    assert shown(b.offer("let-them-finish", 4.0)) == []
+    assert shown(b.offer("repeat-contact", 3.0 + snooze_s + 1)) == ["repeat-contact"]
     b.act("hold", 400.0)
     assert b.active is None
-    assert b.offer("negotiate", 401.0) == []
+    assert shown(b.offer("negotiate", 401.0)) == []
     b.act("resume", 402.0)
     assert shown(b.offer("negotiate", 403.0)) == ["negotiate"]
 
@@ -80,9 +82,10 @@ def test_the_budget_is_the_playbooks(playbook):
         pb["max_cues_per_call"], pb["show_s"], pb["wait_s"], pb["snooze_s"])
     short = CueBoard(playbook, budget=dataclasses.replace(budget, snooze_s=60.0, max_per_call=1))
     short.act("snooze", 0.0)
-    assert short.offer("escalation-request", 59.0) == []
-    assert shown(short.offer("escalation-request", 61.0)) == ["escalation-request"]
-    assert short.offer("let-them-finish", 200.0) == []  # one cue a call, and it has been shown
+    assert shown(short.offer("let-them-finish", 59.0)) == []
+    assert shown(short.offer("let-them-finish", 61.0)) == ["let-them-finish"]
+    capped = short.offer("let-them-finish", 200.0)
+    assert shown(capped) == [] and held(capped) == [("let-them-finish", "call-cap")]  # one a call, shown
 
 
 def test_dismiss_names_the_cue_the_agent_saw(playbook):
@@ -100,3 +103,58 @@ def test_withdraw_drops_a_waiting_cue(playbook):
     b.offer("note-commitment", 2.0)  # waits behind the alert
     b.withdraw({"note-commitment"})
     assert b.tick(1.0 + playbook.section("playbook")["show_s"] + 0.1) == []
+
+
+def held(events):
+    return [(e.id, e.reason) for e in events if isinstance(e, CueHeld)]
+
+
+def test_snooze_and_hold_never_mute_an_alert(playbook):
+    b = CueBoard(playbook)
+    b.act("snooze", 0.0)
+    muted = b.offer("let-them-finish", 1.0)
+    assert shown(muted) == [] and held(muted) == [("let-them-finish", "snooze")]
+    assert held(b.offer("let-them-finish", 90.0)) == []  # said once per snooze, not at every offer
+    assert shown(b.offer("escalation-request", 2.0)) == ["escalation-request"]
+    b.act("hold", 10.0)
+    assert b.active is not None and b.active.id == "escalation-request"  # the alert stays through the hold
+    assert held(b.offer("note-commitment", 11.0)) == [("note-commitment", "hold")]
+
+
+def test_a_snooze_can_be_cancelled(playbook):
+    b = CueBoard(playbook)
+    b.act("snooze", 0.0)
+    (cancel,) = b.act("unsnooze", 30.0)
+    assert cancel.action == "unsnooze"
+    assert shown(b.offer("let-them-finish", 31.0)) == ["let-them-finish"]
+    assert b.act("unsnooze", 32.0) == []  # nothing to cancel
+
+
+def test_a_hold_ends_when_both_sides_speak_again_or_at_its_limit(playbook):
+    budget = playbook.section("playbook")
+    b = CueBoard(playbook)
+    b.act("hold", 100.0)
+    assert b.spoke("agent", 100.5) == [] and b.spoke("customer", 101.0) == []  # "please hold" / "sure"
+    assert b.on_hold
+    assert b.spoke("agent", 100.0 + budget["hold_settle_s"] + 20) == []
+    (end,) = b.spoke("customer", 100.0 + budget["hold_settle_s"] + 21)
+    assert (end.action, end.reason) == ("resume", "both sides are speaking again") and not b.on_hold
+    b.act("hold", 200.0)
+    assert b.tick(200.0 + budget["hold_max_s"] - 1) == []
+    (limit,) = b.tick(200.0 + budget["hold_max_s"])
+    assert (limit.action, limit.reason) == ("resume", "the hold reached its limit")
+
+
+def test_a_cue_replaced_before_it_could_be_read_is_not_counted_as_shown(playbook):
+    b = CueBoard(playbook)
+    min_show = playbook.section("playbook")["min_show_s"]
+    b.offer("let-them-finish", 10.0)
+    out = b.offer("escalation-request", 10.0 + min_show / 2)
+    assert shown(out) == ["escalation-request"] and held(out) == [("let-them-finish", "replaced")]
+    assert [c.id for c in b.shown] == ["escalation-request"]
+    again = b.tick(10.0 + min_show / 2 + playbook.section("playbook")["show_s"])
+    assert shown(again) == ["let-them-finish"]  # it had its turn after all
+    b2 = CueBoard(playbook)
+    b2.offer("let-them-finish", 10.0)
+    assert held(b2.offer("escalation-request", 10.0 + min_show + 0.1)) == []  # read: it counts
+    assert [c.id for c in b2.shown] == ["let-them-finish", "escalation-request"]

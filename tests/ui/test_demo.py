@@ -8,9 +8,10 @@ from callcue.cli import main
 from callcue.ui.overlay import Overlay
 from callcue.ui.workers import CallWorker
 
-# What `callcue analyze` finds in the demo call with its transcript, in order.
+# What `callcue analyze` finds in the demo call with its transcript, in order. The escalation request (an
+# alert) replaces "repeat-contact" before it could be read: it comes back after the alert.
 DEMO_CUES = ["check-in-silence", "acknowledge-frustration", "plain-words", "let-them-finish", "repeat-contact",
-             "escalation-request", "negotiate", "note-commitment"]
+             "escalation-request", "repeat-contact", "note-commitment"]
 
 
 def test_the_demo_shows_the_expected_cues_in_order(qtbot, settings, store):

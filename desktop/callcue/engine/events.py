@@ -163,9 +163,23 @@ class CueAction(Event):
 
     type: ClassVar[str] = "action"
     at: float
-    action: str  # "dismiss", "snooze", "hold", "resume"
+    action: str  # "dismiss", "snooze", "unsnooze", "hold", "resume"
     cue: str | None = None
     until: float | None = None
+    reason: str | None = None  # why a hold ended by itself (none when the agent ended it)
+
+
+@dataclass
+class CueHeld(Event):
+    """A cue a rule offered that the agent did not see, and why: snoozed, on hold, the call's cap,
+    waited too long behind other cues, or replaced by a more severe one before it could be read."""
+
+    type: ClassVar[str] = "held"
+    at: float
+    id: str
+    skill: str
+    severity: str
+    reason: str  # "snooze", "hold", "call-cap", "expired", "replaced"
 
 
 @dataclass
@@ -207,7 +221,7 @@ class Summary(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (CallStart, Speech, Utterance, Partial, Interruption, Silence, Frustration, Cue,
-                CueAction, Status, Summary)
+                CueAction, CueHeld, Status, Summary)
 }
 
 

@@ -183,6 +183,7 @@ class Engine:
                 out += self._closed(closed)
             if opened is not None:
                 out += self.conversation.opened(opened)
+                out += self.board.spoke(opened.who, opened.start)
                 if self.hold is not None and opened.start > self.hold.at:
                     self.conversation.hold = None
                 self._silence_cued = False

@@ -40,9 +40,11 @@ class HeadlessPanel:
                 self._say(ev.at, f"CUE  {ev.text}   [{ev.skill}, {ev.severity}]")
                 self.out.write(f"           why: {ev.why}\n")
             elif isinstance(ev, CueAction):
-                what = {"dismiss": "cue dismissed", "snooze": "cues snoozed for 5 min",
-                        "hold": "hold on: cues muted", "resume": "hold off"}.get(ev.action, ev.action)
-                self._cue_key = None if ev.action in ("dismiss", "snooze", "hold") else self._cue_key
+                what = {"dismiss": "cue dismissed",
+                        "snooze": f"coaching cues snoozed for {mmss((ev.until or ev.at) - ev.at)} (alerts still show)",
+                        "unsnooze": "snooze cancelled", "hold": "hold on: coaching cues muted (alerts still show)",
+                        "resume": "hold off" + (f" ({ev.reason})" if ev.reason else "")}.get(ev.action, ev.action)
+                self._cue_key = None if self.state.cue is None else self._cue_key
                 self._say(ev.at, what)
             elif isinstance(ev, Frustration):
                 bar = "#" * round(10 * ev.level)

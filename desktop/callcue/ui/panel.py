@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcue.calls.session import Phase, Tick
+from callcue.engine.cues import NEVER_MUTED
 from callcue.engine.events import (
     CallStart,
     Cue,
@@ -104,10 +105,13 @@ class PanelState:
             return {"cue"}
         if isinstance(ev, CueAction):
             changed = {"cue", "controls"}
-            if ev.action in ("dismiss", "snooze", "hold"):
-                self.cue = None
+            if ev.action == "dismiss" or (ev.action in ("snooze", "hold") and self.cue is not None
+                                          and self.cue.severity != NEVER_MUTED):
+                self.cue = None  # snooze and hold mute coaching cues; an alert stays
             if ev.action == "snooze":
                 self.snoozed_until = ev.until or ev.at
+            elif ev.action == "unsnooze":
+                self.snoozed_until = 0.0
             elif ev.action == "hold":
                 self.on_hold, self.hold_since = True, ev.at
             elif ev.action == "resume":
