@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from callcue.errors import CallcueError
 from callcue.report.access import AccessPolicy, visible
 from callcue.report.data import ReportData, build_report, clock, frustration_story, key_numbers, safe
+from callcue.report.export import export
 from callcue.report.svg import CHANNEL_COLOURS, FRUSTRATION, MIXED, MUTED
 from callcue.report.trends import METRICS, complaint_topics, weekly_trends
 from callcue.store import SessionStore, StoredSession
@@ -524,8 +525,6 @@ class ReviewWindow(QMainWindow):
             self.write_export(fmt, path)
 
     def write_export(self, fmt: str, path: str) -> None:
-        from callcue.commands.report import export
-
         try:
             export(self.store, self.view.data.session.id, fmt, path)  # type: ignore[union-attr]
         except CallcueError as err:
