@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from callcue.engine import events as ev
-from callcue.engine.summary import cue_outcomes, frustration_timeline
+from callcue.engine.playbook import load_playbook
+from callcue.engine.summary import SummaryRules, cue_outcomes, frustration_timeline
 from callcue.store import StoredSession, redact, redact_event, redact_value
 
 WHO_ORDER = ("agent", "customer", "mixed")
+
+
+@cache
+def summary_rules() -> SummaryRules:
+    """The default playbook's levels and score bands, which every report and the review window use."""
+    return SummaryRules.from_playbook(load_playbook())
 
 
 @dataclass
@@ -90,7 +98,7 @@ def _partial_summary(events: list[ev.Event]) -> dict[str, Any]:
         "scorecard": {},
         "commitments": [],
         "talk_s": {k: round(v, 3) for k, v in talk.items()},
-        "frustration_timeline": frustration_timeline(events),
+        "frustration_timeline": frustration_timeline(events, summary_rules()),
         "notes": ["This call was cut off (the app stopped during it): the summary covers what was saved; "
                   "there is no scorecard."],
     }
@@ -109,7 +117,7 @@ def build_report(session: StoredSession) -> ReportData:
         summary.pop("type", None)
         # Summaries from before these fields existed: fill them from the events.
         if not summary.get("frustration_timeline"):
-            summary["frustration_timeline"] = frustration_timeline(stream)
+            summary["frustration_timeline"] = frustration_timeline(stream, summary_rules())
         if not summary.get("cues_shown"):
             summary["cues_shown"] = cue_outcomes(stream)
     else:
