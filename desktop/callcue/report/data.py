@@ -177,10 +177,10 @@ def _line_at(lines: list[Line], t: float) -> int | None:
 
 def _partial_summary(events: list[ev.Event], rules: SummaryRules) -> dict[str, Any]:
     """What can be said of a call without its engine: a session recovered after a crash."""
-    talk: Counter[str] = Counter()
+    talk: dict[str, float] = {}
     for e in events:
         if isinstance(e, ev.Speech):
-            talk[e.who] += e.end - e.start
+            talk[e.who] = talk.get(e.who, 0.0) + e.end - e.start
     total = talk.get("agent", 0.0) + talk.get("customer", 0.0)
     interruptions = [e for e in events if isinstance(e, ev.Interruption)]
     silences = [e for e in events if isinstance(e, ev.Silence)]
@@ -188,7 +188,7 @@ def _partial_summary(events: list[ev.Event], rules: SummaryRules) -> dict[str, A
     by: Counter[str] = Counter(i.by for i in interruptions)
     shown = cue_outcomes(events)
     return {
-        "talk_ratio": round(talk["agent"] / total, 3) if "customer" in talk and total else None,
+        "talk_ratio": round(talk.get("agent", 0.0) / total, 3) if "customer" in talk and total else None,
         "interruptions": len(interruptions),
         "interruptions_by": dict(by),
         "longest_silence_s": max((s.duration_s for s in silences), default=0.0),

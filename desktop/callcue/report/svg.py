@@ -137,9 +137,9 @@ def timeline_svg(data: ReportData, width: int = 960, links: bool = True) -> str:
                  'stroke-opacity="0.45" stroke-dasharray="2 2"/>')
         title = f"<title>{clock(m.at)} {escape(m.label)}</title>"
         body = guide + shape + title
-        line = data.utterance_at(m.at)
-        if links and line is not None:
-            out.append(f'<a href="#t-{line}" data-at="{m.at:.3f}">{body}</a>')
+        row = data.utterance_at(m.at)
+        if links and row is not None:
+            out.append(f'<a href="#t-{row}" data-at="{m.at:.3f}">{body}</a>')
         else:
             out.append(f"<g>{body}</g>")
     # Time axis.
