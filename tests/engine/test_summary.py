@@ -146,6 +146,10 @@ def test_a_team_playbook_changes_the_weights(tmp_path, calm):
     to_try = "To try: active-listening (1 interruption(s) of the customer (-12.5 each))."
     assert build_summary(facts).notes[1:] == [to_try]  # 88 is below this team's good 90 ...
     assert build_summary(replace(facts, rules=replace(rules, good=80))).notes[1:] == []  # ... not below 80
+    night = tmp_path / "night.toml"
+    night.write_text("[profiles.night]\nscorecard.empathy.unanswered = 20\nsummary.high_frustration = 0.6\n")
+    rules = SummaryRules.from_playbook(load_playbook(night, "night"))
+    assert (rules.skills["empathy"]["unanswered"], rules.high_frustration, rules.good) == (20, 0.6, 80)
 
 
 @pytest.mark.parametrize("body, words", [
@@ -193,3 +197,13 @@ def test_build_summary_from_facts(calm):
     assert s.agent_wpm == 120.0 and s.cues == ["slow-down"] and s.duration_s == 120.0
     assert s.scores == {"active-listening": 90, "clear-communication": 100, "cultural-awareness": 100,
                         "time-management": 100}
+
+
+def test_the_agents_reaction_is_looked_for_in_the_playbooks_window(rules):
+    def first_reply(start: float) -> dict:
+        events = [Frustration(12.0, 0.6, "rising"), Utterance("agent", start, start + 1.0, "Okay.")]
+        return frustration_timeline(events, rules)["episodes"][0]["agent_next"]
+
+    assert first_reply(11.5)["after_s"] == 0.0 and first_reply(27.0)["after_s"] == 15.0  # 0.5 s before, 15 s after
+    assert first_reply(11.4) == first_reply(27.1) == {"did": ["said nothing for 15 s"]}
+    assert first_reply(20.0)["did"] == ["replied without acknowledging"]
