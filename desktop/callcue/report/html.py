@@ -3,11 +3,15 @@ nothing fetched. Markers on the timeline link to the transcript line they happen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import TypeVar
 
 from callcue import __version__
-from callcue.report.data import Line, ReportData, Section, clock
+from callcue.report.data import CueShown, Line, Promise, ReportData, Score, Section, clock
 from callcue.report.svg import CHANNEL_COLOURS, LEVEL_COLOURS, MIXED, SEVERITY, bar_svg, legend_items, timeline_svg
+
+T = TypeVar("T")
 
 CSS = """
 body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: #1f2933; margin: 0; background: #f5f7f9; }
@@ -57,8 +61,40 @@ def _at(at: float, line: int | None) -> str:
     return f'<a href="#t-{line}">{clock(at)}</a>' if line is not None else clock(at)
 
 
-def _open(section: Section) -> str:  # type: ignore[type-arg]
-    return f'<h2>{_e(section.title)}</h2><div class="panel">'
+def _section(section: Section[T], headers: tuple[str, ...], row: Callable[[int, T], str],
+             after: str = "") -> list[str]:
+    """A titled panel: a table with a row per record, or the section's words for none."""
+    out = [f'<h2>{_e(section.title)}</h2><div class="panel">']
+    if section:
+        head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+        out += [f"<table><tr>{head}</tr>", *(row(i, r) for i, r in enumerate(section)), "</table>" + after]
+    else:
+        out.append(f"<p>{_e(section.empty)}</p>")
+    return [*out, "</div>"]
+
+
+def _score_row(_: int, sc: Score) -> str:
+    return (f'<tr><td>{_e(sc.skill)}</td><td class="bar">{bar_svg(sc)}</td><td class="score">{sc.score}</td>'
+            f"<td>{_e(sc.basis)}</td></tr>")
+
+
+def _promise_row(_: int, c: Promise) -> str:
+    due = c.due or "no time given"
+    return f'<tr><td class="t">{_at(c.at, c.line)}</td><td>{_e(c.text)}</td><td>{_e(due)}</td></tr>'
+
+
+def _cue_row(_: int, cue: CueShown) -> str:
+    colour = SEVERITY.get(cue.severity, SEVERITY["info"])
+    return (f'<tr><td class="t">{_at(cue.at, cue.line)}</td><td><span class="chip" style="background:{colour}">'
+            f"{_e(cue.severity)}</span> {_e(cue.text)}</td><td>{_e(cue.skill)}</td><td>{_e(cue.outcome)}</td></tr>")
+
+
+def _line_row(i: int, u: Line) -> str:
+    """A transcript line, with the id that the timeline's markers and the tables' times link to."""
+    text = _e(u.text) if u.text else '<span class="meta">(speech, no words)</span>'
+    return (f'<tr id="t-{i}" data-start="{u.start:.3f}"><td class="t">{clock(u.start)}</td>'
+            f'<td class="who" style="color:{CHANNEL_COLOURS.get(u.who, MIXED)}">{_e(u.who)}</td><td>{text}</td>'
+            f"<td>{_chip(u)}</td></tr>")
 
 
 def _legend(data: ReportData) -> str:
@@ -112,59 +148,15 @@ def render_html(data: ReportData) -> str:
     out.append('<p class="legend">Click a marker to jump to that moment in the transcript.</p></div>')
 
     if data.notes:
-        out.append(_open(data.notes) + '<ul class="notes">')
+        out.append(f'<h2>{_e(data.notes.title)}</h2><div class="panel"><ul class="notes">')
         out += [f"<li>{_e(n)}</li>" for n in data.notes]
         out.append("</ul></div>")
-
-    out.append(_open(data.scorecard))
-    if data.scorecard:
-        out.append("<table><tr><th>Skill</th><th></th><th>Score</th><th>How it was computed</th></tr>")
-        for sc in data.scorecard:
-            out.append(f'<tr><td>{_e(sc.skill)}</td><td class="bar">{bar_svg(sc)}</td>'
-                       f'<td class="score">{sc.score}</td><td>{_e(sc.basis)}</td></tr>')
-        out.append("</table><p class=\"legend\">Scores cover what the agent did (pace, talk-over, silences, "
-                   "words); the agent's own emotions are never scored.</p>")
-    else:
-        out.append(f"<p>{_e(data.scorecard.empty)}</p>")
-    out.append("</div>")
-
-    out.append(_open(data.commitments))
-    if data.commitments:
-        out.append("<table><tr><th>At</th><th>Promise</th><th>Due</th></tr>")
-        for c in data.commitments:
-            out.append(f'<tr><td class="t">{_at(c.at, c.line)}</td><td>{_e(c.text)}</td>'
-                       f"<td>{_e(c.due or 'no time given')}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append(f"<p>{_e(data.commitments.empty)}</p>")
-    out.append("</div>")
-
-    out.append(_open(data.cues))
-    if data.cues:
-        out.append("<table><tr><th>At</th><th>Cue</th><th>Skill</th><th>What the agent did</th></tr>")
-        for cue in data.cues:
-            colour = SEVERITY.get(cue.severity, SEVERITY["info"])
-            out.append(f'<tr><td class="t">{_at(cue.at, cue.line)}</td><td><span class="chip" '
-                       f'style="background:{colour}">{_e(cue.severity)}</span> {_e(cue.text)}</td>'
-                       f"<td>{_e(cue.skill)}</td><td>{_e(cue.outcome)}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append(f"<p>{_e(data.cues.empty)}</p>")
-    out.append("</div>")
-
-    out.append(_open(data.transcript))
-    if data.transcript:
-        out.append("<table><tr><th>At</th><th>Who</th><th>Said</th><th>Frustration</th></tr>")
-        for i, u in enumerate(data.transcript):
-            colour = CHANNEL_COLOURS.get(u.who, MIXED)
-            text = _e(u.text) if u.text else '<span class="meta">(speech, no words)</span>'
-            out.append(f'<tr id="t-{i}" data-start="{u.start:.3f}"><td class="t">{clock(u.start)}</td>'
-                       f'<td class="who" style="color:{colour}">{_e(u.who)}</td><td>{text}</td>'
-                       f"<td>{_chip(u)}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append(f"<p>{_e(data.transcript.empty)}</p>")
-    out.append("</div>")
+    out += _section(data.scorecard, ("Skill", "", "Score", "How it was computed"), _score_row,
+                    '<p class="legend">Scores cover what the agent did (pace, talk-over, silences, words); the '
+                    "agent's own emotions are never scored.</p>")
+    out += _section(data.commitments, ("At", "Promise", "Due"), _promise_row)
+    out += _section(data.cues, ("At", "Cue", "Skill", "What the agent did"), _cue_row)
+    out += _section(data.transcript, ("At", "Who", "Said", "Frustration"), _line_row)
     out.append(f"<footer>Made by Callcue {__version__} on this computer. Card, account, phone, social security "
                "numbers and email addresses are replaced by tags such as [card].</footer>")
     out.append("</main></body></html>")

@@ -7,12 +7,14 @@ SVG as the HTML report's, drawn into an image by Qt's SVG renderer. Page numbers
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
+from typing import TypeVar
 
 from callcue import __version__
 from callcue.errors import CallcueError
-from callcue.report.data import ReportData, Section, clock
+from callcue.report.data import CueShown, Line, Promise, ReportData, Score, Section, clock
 from callcue.report.svg import (
     CHANNEL_COLOURS,
     FRUSTRATION,
@@ -23,6 +25,8 @@ from callcue.report.svg import (
     legend_items,
     timeline_svg,
 )
+
+T = TypeVar("T")
 
 
 def ensure_gui_app():  # type: ignore[no-untyped-def]
@@ -61,6 +65,38 @@ def _h2(section: Section) -> str:  # type: ignore[type-arg]
     return f'<h2 style="font-size: 12pt;">{_e(section.title)}</h2>'
 
 
+def _section(section: Section[T], row: Callable[[T], str], head: str = "", padding: int = 4) -> list[str]:
+    """A titled table with a row per record, or the section's words for none."""
+    if not section:
+        return [_h2(section), f"<p>{_e(section.empty)}</p>"]
+    return [_h2(section), f'<table cellspacing="0" cellpadding="{padding}" width="100%">{head}',
+            *map(row, section), "</table>"]
+
+
+def _score_row(sc: Score) -> str:
+    return (f'<tr><td>{_e(sc.skill)}</td><td style="color:{SCORE_COLOURS[sc.band]}; font-weight:bold;">'
+            f"{sc.score}</td><td>{_e(sc.basis)}</td></tr>")
+
+
+def _promise_row(c: Promise) -> str:
+    due = c.due or "no time given"
+    return f'<tr><td width="40">{clock(c.at)}</td><td>{_e(c.text)}</td><td>due: {_e(due)}</td></tr>'
+
+
+def _cue_row(cue: CueShown) -> str:
+    colour = SEVERITY.get(cue.severity, SEVERITY["info"])
+    return (f'<tr><td width="40">{clock(cue.at)}</td><td><b style="color:{colour}">{_e(cue.severity)}</b> '
+            f"{_e(cue.text)}</td><td>{_e(cue.skill)}</td><td>{_e(cue.outcome)}</td></tr>")
+
+
+def _line_row(u: Line) -> str:
+    text = _e(u.text) if u.text else "<i>(speech, no words)</i>"
+    level = f"{u.frustration:.2f}" if u.frustration is not None else ""
+    return (f'<tr><td width="40" style="color:#5b6673;">{clock(u.start)}</td>'
+            f'<td width="62" style="color:{CHANNEL_COLOURS.get(u.who, MIXED)}; font-weight:bold;">{_e(u.who)}</td>'
+            f'<td>{text}</td><td width="34" style="color:{LEVEL_COLOURS[u.level]};">{level}</td></tr>')
+
+
 def pdf_markup(data: ReportData) -> str:
     """The report in Qt's rich-text HTML subset."""
     head = data.header
@@ -89,49 +125,11 @@ def pdf_markup(data: ReportData) -> str:
         h.append(_h2(data.notes) + "<ul>")
         h += [f"<li>{_e(n)}</li>" for n in data.notes]
         h.append("</ul>")
-    h.append(_h2(data.scorecard))
-    if data.scorecard:
-        h.append('<table cellspacing="0" cellpadding="4" width="100%"><tr style="color:#5b6673;">'
-                 "<td>Skill</td><td>Score</td><td>How it was computed</td></tr>")
-        for sc in data.scorecard:
-            h.append(f'<tr><td>{_e(sc.skill)}</td><td style="color:{SCORE_COLOURS[sc.band]}; font-weight:bold;">'
-                     f"{sc.score}</td><td>{_e(sc.basis)}</td></tr>")
-        h.append("</table>")
-    else:
-        h.append(f"<p>{_e(data.scorecard.empty)}</p>")
-    h.append(_h2(data.commitments))
-    if data.commitments:
-        h.append('<table cellspacing="0" cellpadding="4" width="100%">')
-        for c in data.commitments:
-            h.append(f'<tr><td width="40">{clock(c.at)}</td><td>{_e(c.text)}</td>'
-                     f"<td>due: {_e(c.due or 'no time given')}</td></tr>")
-        h.append("</table>")
-    else:
-        h.append(f"<p>{_e(data.commitments.empty)}</p>")
-    h.append(_h2(data.cues))
-    if data.cues:
-        h.append('<table cellspacing="0" cellpadding="4" width="100%">')
-        for cue in data.cues:
-            colour = SEVERITY.get(cue.severity, SEVERITY["info"])
-            h.append(f'<tr><td width="40">{clock(cue.at)}</td><td><b style="color:{colour}">'
-                     f"{_e(cue.severity)}</b> {_e(cue.text)}</td><td>{_e(cue.skill)}</td>"
-                     f"<td>{_e(cue.outcome)}</td></tr>")
-        h.append("</table>")
-    else:
-        h.append(f"<p>{_e(data.cues.empty)}</p>")
-    h.append(_h2(data.transcript))
-    if data.transcript:
-        h.append('<table cellspacing="0" cellpadding="3" width="100%">')
-        for u in data.transcript:
-            colour = CHANNEL_COLOURS.get(u.who, MIXED)
-            text = _e(u.text) if u.text else "<i>(speech, no words)</i>"
-            level = f"{u.frustration:.2f}" if u.frustration is not None else ""
-            h.append(f'<tr><td width="40" style="color:#5b6673;">{clock(u.start)}</td>'
-                     f'<td width="62" style="color:{colour}; font-weight:bold;">{_e(u.who)}</td>'
-                     f'<td>{text}</td><td width="34" style="color:{LEVEL_COLOURS[u.level]};">{level}</td></tr>')
-        h.append("</table>")
-    else:
-        h.append(f"<p>{_e(data.transcript.empty)}</p>")
+    h += _section(data.scorecard, _score_row, '<tr style="color:#5b6673;"><td>Skill</td><td>Score</td>'
+                  "<td>How it was computed</td></tr>")
+    h += _section(data.commitments, _promise_row)
+    h += _section(data.cues, _cue_row)
+    h += _section(data.transcript, _line_row, padding=3)
     h.append(f'<p style="color:#8a94a0; font-size:7pt;">Made by Callcue {__version__} on this computer. '
              "Card, account, phone, social security numbers and email addresses are replaced by tags.</p>")
     h.append("</body></html>")
