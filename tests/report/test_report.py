@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 from PySide6.QtGui import QImage
 
 from callcue.engine import events as ev
-from callcue.report.data import build_report, frustration_story
+from callcue.report.data import Peak, build_report, frustration_story, summary_rules
 from callcue.report.html import render_html
 from callcue.report.jsonexport import export_dict, render_json
-from callcue.report.pdf import write_pdf
+from callcue.report.pdf import pdf_markup, write_pdf
+from callcue.report.svg import SCORE_COLOURS
 from callcue.store import SessionStore, StoredSession
 from tests.report.sessions import analysed, sample_db
 
@@ -193,3 +195,48 @@ def test_recovered_session_without_summary_still_reports(tmp_path):
     assert "cut off" in data.summary["notes"][0]
     assert "<svg" in render_html(data) and json.loads(render_json(data))["summary_recovered"] is True
     store.close()
+
+
+def test_every_format_renders_the_one_model(store):
+    """The HTML and the PDF show each record of the report model: no renderer reads the summary itself."""
+    data = _billing(store)
+    assert [s.skill for s in data.scorecard] == ["empathy", "active-listening", "conflict-management",
+                                                 "time-management", "clear-communication", "cultural-awareness",
+                                                 "accountability"]  # weakest first
+    assert len(data.commitments) == 2 and len(data.cues) == 6 and data.peak == Peak(65.377, 0.882)
+    for page in (render_html(data), pdf_markup(data)):
+        parser = _Collect()
+        parser.feed(page)
+        text = " ".join(" ".join(parser.text).split())
+        shown = [(n.label.upper() if page.startswith("<html>") else n.label, n.value, n.detail)
+                 for n in data.numbers]
+        shown += [(sc.skill, str(sc.score), sc.basis) for sc in data.scorecard]
+        shown += [(p.text, p.due or "no time given") for p in data.commitments]
+        shown += [(c.text, c.skill, c.outcome) for c in data.cues]
+        shown += [(line,) for line in [*data.story, *data.notes]]
+        for values in shown:
+            for value in values:
+                assert value in text, (value, values)
+        for section in (data.story, data.notes, data.scorecard, data.commitments, data.cues, data.transcript):
+            assert section.title in text
+
+
+def test_levels_and_score_bands_follow_the_playbook(store):
+    data = _billing(store)
+    by_skill = {s.skill: s for s in data.scorecard}
+    assert (by_skill["empathy"].band, by_skill["active-listening"].band, by_skill["conflict-management"].band) \
+        == ("poor", "fair", "good")
+    assert [m.severity for m in data.markers if m.kind == "peak"] == ["alert"]  # 0.88: very high
+    assert [u.level for u in data.transcript if u.frustration is not None][3:6] == ["high", "very high", "very high"]
+    assert f'fill="{SCORE_COLOURS["fair"]}"' in render_html(data)
+
+    rules = replace(summary_rules(), good=90, fair=50, high_frustration=0.6, very_high_frustration=0.9)
+    data = build_report(data.session, rules)
+    by_skill = {s.skill: s for s in data.scorecard}
+    assert (by_skill["empathy"].band, by_skill["active-listening"].band, by_skill["conflict-management"].band) \
+        == ("fair", "fair", "fair")
+    assert [m.severity for m in data.markers if m.kind == "peak"] == ["warn"]
+    assert [u.level for u in data.transcript if u.frustration is not None][3:6] == ["high", "very high", "high"]
+    page = render_html(data)
+    assert "dashed: 0.6" in page and "dashed: 0.5" not in page
+    assert page.count(f'fill="{SCORE_COLOURS["good"]}"') == 4  # 90 and the three of 100

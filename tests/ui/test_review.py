@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import date
+from html import escape
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
@@ -136,3 +139,33 @@ def test_export_from_the_window(qtbot, window, db, tmp_path):
     window.write_export("html", str(tmp_path / "r.html"))
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
     assert "Wrote" in window.statusBar().currentMessage()
+
+
+def test_the_pane_shows_what_the_reports_show(qtbot, window, db):
+    """The side pane renders the same report model as the HTML and the PDF: every score with its
+    basis, every promise and every cue, the playbook's band colour on each score."""
+    from callcue.report.svg import SCORE_COLOURS
+
+    billing = next(sid for sid, name in db.ids.items() if name == "billing-dispute")
+    window.open_session(billing)
+    data, pane = window.view.data, window.view.scorecard.text()
+    for sc in data.scorecard:
+        assert f"{sc.skill}</b>" in pane and f"{SCORE_COLOURS[sc.band]}; font-size: 14pt; font-weight: bold;' " \
+            f"align='right'>{sc.score}<" in pane
+        assert escape(sc.basis) in pane
+    for title in ("Scorecard", "Coaching notes", "Commitments", "Cues shown to the agent"):
+        assert f"<h3>{title}</h3>" in pane
+    assert all(escape(p.text) in pane for p in data.commitments) and len(data.commitments) == 2
+    assert all(escape(c.text) in pane for c in data.cues) and len(data.cues) == 6
+
+
+def test_the_review_window_imports_nothing_from_the_commands():
+    """`ui` sits below `commands`: the window's export is report/export.py's (no import of
+    callcue.commands anywhere in the module, inside functions either)."""
+    import callcue.ui.review
+
+    tree = ast.parse(Path(callcue.ui.review.__file__).read_text(encoding="utf-8"))
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert "callcue.report.export" in imported
+    assert not [m for m in imported if m.startswith("callcue.commands")]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from callcue.commands import access_policy, add_access_args
-
-FORMATS = ("html", "pdf", "json")
+from callcue.report.export import FORMATS, export
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,62 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", metavar="FILE", help="the sessions database (default: the user data folder)")
     add_access_args(p)
     p.set_defaults(run=run)
-
-
-def load_session(store, session: str, policy=None):  # type: ignore[no-untyped-def]
-    """The session asked for ("last": the newest this person may see), if the review policy lets
-    them see it; None as policy lets everyone see everything."""
-    from callcue.errors import CallcueError
-    from callcue.report.access import visible
-
-    if session in ("last", "latest"):
-        newest = store.list(limit=None if policy else 1)  # with a policy, the newest one allowed
-        if not newest:
-            raise CallcueError(f"No sessions in {store.path} yet; save one with `callcue analyze CALL --save`.")
-        mine = newest if policy is None else visible(newest, policy)
-        if not mine:
-            raise CallcueError(f"None of the sessions in {store.path} is yours to see ({policy.describe()}); "
-                               "ask a supervisor, or IT for the review policy.")
-        session = mine[0].id
-    found = store.load(session)
-    if policy is not None and not policy.allows(found):
-        raise CallcueError(f"Session {found.id} is {found.agent or 'another agent'}'s, not yours to see "
-                           f"({policy.describe()}); ask a supervisor, or IT for the review policy.")
-    return found
-
-
-def export(store, session: str, fmt: str, output: str | None, policy=None) -> Path | None:  # type: ignore[no-untyped-def]
-    """Write one session's report; returns the file written (None for standard output)."""
-    from callcue.errors import CallcueError
-    from callcue.report.data import build_report
-
-    data = build_report(load_session(store, session, policy))
-    if output == "-" and fmt == "pdf":
-        raise CallcueError("A PDF cannot go to standard output; give a file with -o report.pdf.")
-    target = None if output == "-" else Path(output or f"callcue-{data.session.id}.{fmt}")
-    if fmt == "pdf":
-        from callcue.report.pdf import write_pdf
-
-        assert target is not None
-        write_pdf(data, target)
-        return target
-    if fmt == "html":
-        from callcue.report.html import render_html
-
-        text = render_html(data)
-    else:
-        from callcue.report.jsonexport import render_json
-
-        text = render_json(data)
-    if target is None:
-        sys.stdout.write(text)
-        return None
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise CallcueError(f"Cannot write the report {target}: {err.strerror or err}. "
-                           "Choose another file with -o, or free some disk space.") from err
-    return target
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ from callcue.engine.language import (
 )
 from callcue.engine.playbook import Playbook
 from callcue.engine.prosody import Baseline, measure
-from callcue.engine.summary import Commitment, build_summary, commitment_due
+from callcue.engine.summary import Commitment, SummaryFacts, SummaryRules, build_summary, commitment_due
 
 BUFFER_S = 180.0  # audio kept per channel for measuring the voice of an utterance
 
@@ -436,8 +436,20 @@ class Engine:
         self._results = []
         tail += self.conversation.finish(end)
         self._emit(tail)
-        summary = build_summary(self, end)
+        summary = build_summary(self.summary_facts(end))
         return out + tail + self._emit([summary])
+
+    def summary_facts(self, end: float) -> SummaryFacts:
+        """What the summary is made of: this call's numbers and the playbook's rules for them."""
+        conv, fr = self.conversation, self.frustration
+        return SummaryFacts(
+            rules=SummaryRules.from_playbook(self.playbook), duration_s=end, words=self.words,
+            two_party=conv.two_party, anyone_spoke=conv.anyone_spoke, talk_s=dict(conv.talk_s),
+            interruptions=list(conv.interruptions), silences=list(conv.silences), silence_s=conv.silence_s,
+            longest_gap_s=conv.longest_gap_s, longest_monologue_s=conv.longest_monologue_s,
+            utterances=list(self.utterances), frustration=list(fr.history), frustration_peak=fr.peak,
+            empathy_at=list(self.empathy_at), commitments=list(self.commitments),
+            cues_shown=[c.id for c in self.board.shown], events=list(self.events))
 
 
 def _said(sig: TextSignals, hit) -> str:  # type: ignore[no-untyped-def]

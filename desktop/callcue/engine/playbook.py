@@ -143,6 +143,13 @@ def _validate(data: dict[str, Any], path: Path, text: str) -> None:
         for k in ("cooldown_s", "max_per_call"):
             if c.get(k, 0) < 0:
                 raise CallcueError(f"{path}:{_line_of(text, f'cues.{cue_id}.{k}')}: {k} cannot be negative")
+    levels, card = data["summary"], data["scorecard"]
+    if not 0 < levels["high_frustration"] <= levels["very_high_frustration"] <= 1:
+        raise CallcueError(f"{path}:{_line_of(text, 'summary.high_frustration')}: summary.high_frustration "
+                           "and very_high_frustration must be levels from 0 to 1, the high one not above the very high")
+    if not 0 <= card["fair"] <= card["good"] <= 100:
+        raise CallcueError(f"{path}:{_line_of(text, 'scorecard.fair')}: scorecard.fair and good must be scores "
+                           "from 0 to 100, fair not above good")
 
 
 def load_playbook(path: str | Path | None = None, profile: str | None = None) -> Playbook:

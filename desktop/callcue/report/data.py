@@ -1,21 +1,34 @@
-"""What every report shows, taken once from a stored session: the HTML, the PDF, the JSON export
-and the review window all read a `ReportData`, so they cannot disagree.
+"""The report model: what every report shows, taken once from a stored session. The HTML, the PDF
+and the review window render the same `ReportData` (its header, key numbers, story and sections of
+typed records), so they cannot disagree; the JSON export writes its `summary` and `events`.
 
-Everything here has passed redaction again (the store redacts before writing; exporting redacts
+Everything here has passed redaction again (the store redacts before writing; a report redacts
 once more so an export can never carry what a bug or an old database let through).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from functools import cache
+from typing import Any, Generic, TypeVar
 
 from callcue.engine import events as ev
-from callcue.engine.summary import cue_outcomes, frustration_timeline
+from callcue.engine.playbook import load_playbook
+from callcue.engine.summary import SummaryRules, cue_outcomes, frustration_timeline
 from callcue.store import StoredSession, redact, redact_event, redact_value
 
 WHO_ORDER = ("agent", "customer", "mixed")
+FLAG_LABELS = {"escalation": "escalation request"}
+T = TypeVar("T")
+
+
+@cache
+def summary_rules() -> SummaryRules:
+    """The default playbook's levels and score bands, which every report and the review window use."""
+    return SummaryRules.from_playbook(load_playbook())
 
 
 @dataclass
@@ -30,46 +43,144 @@ class Marker:
     end: float | None = None
 
 
+@dataclass(frozen=True)
+class Header:
+    """Who, when and what: the first lines of every report (free text redacted)."""
+
+    session_id: str
+    agent: str  # "" when unknown
+    started: datetime  # local time
+    duration_s: float
+    profile: str  # "default" when none was named
+    kind: str  # live | demo | analyze | chat
+    source: str  # the recording's file name, or ""
+    state: str  # finished | open | recovered
+    flags: list[str]  # as a person reads them ("escalation request")
+
+
+@dataclass(frozen=True)
+class KeyNumber:
+    """One of the figures a supervisor looks at first."""
+
+    label: str
+    value: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Score:
+    skill: str
+    score: int
+    basis: str  # how it was computed
+    band: str  # "good", "fair" or "poor" (the playbook's [scorecard] good and fair)
+
+
+@dataclass(frozen=True)
+class Promise:
+    """A commitment the agent made."""
+
+    at: float
+    text: str
+    due: str | None
+    line: int | None  # the transcript line it was said in
+
+
+@dataclass(frozen=True)
+class CueShown:
+    at: float
+    id: str
+    skill: str
+    severity: str
+    text: str
+    outcome: str  # "shown", "dismissed" or "snoozed"
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the transcript."""
+
+    who: str
+    start: float
+    end: float
+    text: str  # "" for speech heard without words
+    frustration: float | None  # the customer's, of this line
+    level: str  # "very high", "high" or "calm" (the playbook's [summary] levels)
+
+
+@dataclass(frozen=True)
+class Peak:
+    at: float
+    level: float
+
+
+@dataclass(frozen=True)
+class Section(Generic[T]):
+    """A titled part of the report: its rows (a section reads as their list), or what to say when
+    there are none."""
+
+    title: str
+    rows: list[T]
+    empty: str = ""  # what a report says when there are no rows ("": it leaves the section out)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> T:
+        return self.rows[index]
+
+
 @dataclass
 class ReportData:
     session: StoredSession
-    events: list[ev.Event]
-    summary: dict[str, Any]
+    events: list[ev.Event]  # the redacted stream, in time order (the JSON export's)
+    summary: dict[str, Any]  # the summary as the engine wrote it, redacted (the JSON export's)
+    rules: SummaryRules
+    header: Header
     duration_s: float
     channels: list[str]
     speech: dict[str, list[tuple[float, float]]]
     frustration: list[tuple[float, float]]
+    peak: Peak | None
     silences: list[ev.Silence]
     interruptions: list[ev.Interruption]
-    cues: list[dict[str, Any]]  # cue_outcomes: at, id, skill, severity, text, outcome
-    transcript: list[ev.Utterance]
     markers: list[Marker]
+    numbers: list[KeyNumber]
+    story: Section[str]
+    notes: Section[str]
+    scorecard: Section[Score]
+    commitments: Section[Promise]
+    cues: Section[CueShown]
+    transcript: Section[Line]
     recovered_summary: bool = False  # the summary was rebuilt from the saved events (after a crash)
     flags: list[str] = field(default_factory=list)
 
-    @property
-    def timeline(self) -> dict[str, Any]:
-        return self.summary.get("frustration_timeline") or {}
-
     def utterance_at(self, t: float) -> int | None:
         """The index of the transcript line being spoken at `t`, or the nearest one before it."""
-        best: int | None = None
-        for i, u in enumerate(self.transcript):
-            if u.start <= t + 0.05:
-                best = i
-                if t <= u.end + 0.05:
-                    return i
-        if best is None and self.transcript:
-            return 0
-        return best
+        return _line_at(self.transcript.rows, t)
 
 
-def _partial_summary(events: list[ev.Event]) -> dict[str, Any]:
+def _line_at(lines: list[Line], t: float) -> int | None:
+    best: int | None = None
+    for i, u in enumerate(lines):
+        if u.start <= t + 0.05:
+            best = i
+            if t <= u.end + 0.05:
+                return i
+    if best is None and lines:
+        return 0
+    return best
+
+
+def _partial_summary(events: list[ev.Event], rules: SummaryRules) -> dict[str, Any]:
     """What can be said of a call without its engine: a session recovered after a crash."""
-    talk: Counter[str] = Counter()
+    talk: dict[str, float] = {}
     for e in events:
         if isinstance(e, ev.Speech):
-            talk[e.who] += e.end - e.start
+            talk[e.who] = talk.get(e.who, 0.0) + e.end - e.start
     total = talk.get("agent", 0.0) + talk.get("customer", 0.0)
     interruptions = [e for e in events if isinstance(e, ev.Interruption)]
     silences = [e for e in events if isinstance(e, ev.Silence)]
@@ -77,7 +188,7 @@ def _partial_summary(events: list[ev.Event]) -> dict[str, Any]:
     by: Counter[str] = Counter(i.by for i in interruptions)
     shown = cue_outcomes(events)
     return {
-        "talk_ratio": round(talk["agent"] / total, 3) if "customer" in talk and total else None,
+        "talk_ratio": round(talk.get("agent", 0.0) / total, 3) if "customer" in talk and total else None,
         "interruptions": len(interruptions),
         "interruptions_by": dict(by),
         "longest_silence_s": max((s.duration_s for s in silences), default=0.0),
@@ -90,14 +201,16 @@ def _partial_summary(events: list[ev.Event]) -> dict[str, Any]:
         "scorecard": {},
         "commitments": [],
         "talk_s": {k: round(v, 3) for k, v in talk.items()},
-        "frustration_timeline": frustration_timeline(events),
+        "frustration_timeline": frustration_timeline(events, rules),
         "notes": ["This call was cut off (the app stopped during it): the summary covers what was saved; "
                   "there is no scorecard."],
     }
 
 
-def build_report(session: StoredSession) -> ReportData:
-    """A report of a session loaded with its events (`SessionStore.load`)."""
+def build_report(session: StoredSession, rules: SummaryRules | None = None) -> ReportData:
+    """A report of a session loaded with its events (`SessionStore.load`); `rules`: the levels and
+    score bands to show it by (default: the default playbook's)."""
+    rules = rules or summary_rules()
     stream = [redact_event(e) for e in session.events if not isinstance(e, ev.Partial)]
     stream = ev.sort_stream(stream)
     summary_event = session.summary_event()
@@ -109,11 +222,11 @@ def build_report(session: StoredSession) -> ReportData:
         summary.pop("type", None)
         # Summaries from before these fields existed: fill them from the events.
         if not summary.get("frustration_timeline"):
-            summary["frustration_timeline"] = frustration_timeline(stream)
+            summary["frustration_timeline"] = frustration_timeline(stream, rules)
         if not summary.get("cues_shown"):
             summary["cues_shown"] = cue_outcomes(stream)
     else:
-        summary = redact_value(_partial_summary(stream))
+        summary = redact_value(_partial_summary(stream, rules))
     body = [e for e in stream if not isinstance(e, ev.Summary)]
     start = next((e for e in body if isinstance(e, ev.CallStart)), None)
     channels = list(start.channels) if start else []
@@ -131,37 +244,64 @@ def build_report(session: StoredSession) -> ReportData:
         if who not in channels:
             channels.append(who)
     channels.sort(key=lambda w: WHO_ORDER.index(w) if w in WHO_ORDER else len(WHO_ORDER))
-    duration = max([session.duration_s or 0.0, summary.get("duration_s") or 0.0,
-                    (start.duration_s or 0.0) if start else 0.0, *ends])
+    duration = round(max([session.duration_s or 0.0, summary.get("duration_s") or 0.0,
+                          (start.duration_s or 0.0) if start else 0.0, *ends]), 3)
     frustration = [(e.at, e.level) for e in body if isinstance(e, ev.Frustration)]
     silences = [e for e in body if isinstance(e, ev.Silence)]
     interruptions = [e for e in body if isinstance(e, ev.Interruption)]
-    cues = summary.get("cues_shown") or cue_outcomes(body)
-    transcript = sorted((e for e in body if isinstance(e, ev.Utterance)), key=lambda u: (u.start, u.end))
+    utterances = sorted((e for e in body if isinstance(e, ev.Utterance)), key=lambda u: (u.start, u.end))
+    lines = [Line(u.who, u.start, u.end, safe(u.text), u.frustration,
+                  rules.level(u.frustration) if u.frustration is not None else "calm") for u in utterances]
+    cues = [CueShown(c["at"], c["id"], c["skill"], c.get("severity", "info"), safe(c["text"]),
+                     c.get("outcome", "shown"), _line_at(lines, c["at"]))
+            for c in summary.get("cues_shown") or cue_outcomes(body)]
+    promises = [Promise(c["at"], safe(c["text"]), c.get("due"), _line_at(lines, c["at"]))
+                for c in summary.get("commitments") or []]
+    scores = [Score(skill, int(sc["score"]), safe(sc.get("basis", "")), rules.band(int(sc["score"])))
+              for skill, sc in sorted((summary.get("scorecard") or {}).items(), key=lambda kv: kv[1]["score"])]
+    timeline = summary.get("frustration_timeline") or {}
+    peak = Peak(timeline["peak_at"], timeline["peak"]) \
+        if timeline.get("peak") is not None and timeline.get("peak_at") is not None else None
+    header = Header(session_id=session.id, agent=safe(session.agent), started=session.started(),
+                    duration_s=duration, profile=safe(session.profile) or "default", kind=session.kind,
+                    source=safe(session.source).rsplit("/", 1)[-1] if session.source else "",
+                    state=session.state, flags=[FLAG_LABELS.get(f, f) for f in session.flags])
+    return ReportData(
+        session=session, events=stream, summary=summary, rules=rules, header=header, duration_s=duration,
+        channels=channels, speech=speech, frustration=frustration, peak=peak, silences=silences,
+        interruptions=interruptions,
+        markers=_markers(interruptions, cues, silences, promises, peak, rules),
+        numbers=_key_numbers(summary, peak, cues),
+        story=Section("What happened", _story(timeline, rules)),
+        notes=Section("Coaching notes", [safe(n) for n in summary.get("notes") or []]),
+        scorecard=Section("Scorecard", scores, "No scorecard for this call."),
+        commitments=Section("Commitments", promises, "No commitments were heard."),
+        cues=Section("Cues shown to the agent", cues, "No cues were shown."),
+        transcript=Section("Transcript", lines, "No transcript was saved for this call."),
+        recovered_summary=recovered, flags=list(session.flags),
+    )
+
+
+def _markers(interruptions: list[ev.Interruption], cues: list[CueShown], silences: list[ev.Silence],
+             promises: list[Promise], peak: Peak | None, rules: SummaryRules) -> list[Marker]:
     markers: list[Marker] = []
     for i in interruptions:
         markers.append(Marker("interruption", i.at, f"{i.by} talked over {i.over}",
                               f"{i.overlap_s:.1f} s of overlap", "warn" if i.by == "agent" else "info"))
     for c in cues:
-        outcome = "" if c.get("outcome", "shown") == "shown" else f" ({c['outcome']})"
-        markers.append(Marker("cue", c["at"], f"cue: {c['text']}{outcome}", f"{c['id']}, {c['skill']}",
-                              c.get("severity", "info")))
+        outcome = "" if c.outcome == "shown" else f" ({c.outcome})"
+        markers.append(Marker("cue", c.at, f"cue: {c.text}{outcome}", f"{c.id}, {c.skill}", c.severity))
     for s in silences:
         markers.append(Marker("silence", s.start, f"silence {s.duration_s:.1f} s" + (" (hold)" if s.hold else ""),
                               "after a hold announcement" if s.hold else "nobody spoke", "info", s.end))
-    for c in summary.get("commitments") or []:
-        due = f" (due {c['due']})" if c.get("due") else " (no time given)"
-        markers.append(Marker("commitment", c["at"], f"promise: {c['text']}{due}", "", "info"))
-    timeline = summary.get("frustration_timeline") or {}
-    if timeline.get("peak") is not None and timeline.get("peak_at") is not None:
-        markers.append(Marker("peak", timeline["peak_at"], f"frustration peak {timeline['peak']:.2f}", "",
-                              "alert" if timeline["peak"] >= 0.7 else "warn"))
+    for p in promises:
+        due = f" (due {p.due})" if p.due else " (no time given)"
+        markers.append(Marker("commitment", p.at, f"promise: {p.text}{due}", "", "info"))
+    if peak is not None:
+        markers.append(Marker("peak", peak.at, f"frustration peak {peak.level:.2f}", "",
+                              "alert" if rules.level(peak.level) == "very high" else "warn"))
     markers.sort(key=lambda m: m.at)
-    return ReportData(
-        session=session, events=stream, summary=summary, duration_s=round(duration, 3), channels=channels,
-        speech=speech, frustration=frustration, silences=silences, interruptions=interruptions, cues=cues,
-        transcript=transcript, markers=markers, recovered_summary=recovered, flags=list(session.flags),
-    )
+    return markers
 
 
 def session_meta(session: StoredSession) -> dict[str, Any]:
@@ -186,39 +326,39 @@ def safe(text: str | None) -> str:
     return redact(text) if text else ""
 
 
-def key_numbers(data: ReportData) -> list[tuple[str, str, str]]:
-    """(label, value, explanation) for the figures a supervisor looks at first."""
-    s = data.summary
-    out: list[tuple[str, str, str]] = []
+def _key_numbers(s: dict[str, Any], peak: Peak | None, shown: list[CueShown]) -> list[KeyNumber]:
+    """The figures a supervisor looks at first, each with what it means."""
+    out: list[KeyNumber] = []
     ratio = s.get("talk_ratio")
     if ratio is not None:
-        out.append(("Agent talk", f"{100 * ratio:.0f}%", f"customer {100 - 100 * ratio:.0f}% of the talking"))
+        out.append(KeyNumber("Agent talk", f"{100 * ratio:.0f}%", f"customer {100 - 100 * ratio:.0f}% of the talking"))
     by = s.get("interruptions_by") or {}
     detail = ", ".join(f"{n} by {who}" for who, n in by.items() if n) or "none"
-    out.append(("Talk-over", str(s.get("interruptions", 0)), detail))
-    out.append(("Silences", str(s.get("silences", 0)), f"longest {s.get('longest_silence_s', 0.0):.1f} s"))
-    peak = s.get("frustration_peak")
-    tl = data.timeline
-    out.append(("Peak frustration", "-" if peak is None else f"{peak:.2f}",
-                f"at {clock(tl['peak_at'])}" if tl.get("peak_at") is not None else "customer, 0 to 1"))
-    shown = data.cues
-    dismissed = sum(1 for c in shown if c.get("outcome") == "dismissed")
-    snoozed = sum(1 for c in shown if c.get("outcome") == "snoozed")
+    out.append(KeyNumber("Talk-over", str(s.get("interruptions", 0)), detail))
+    out.append(KeyNumber("Silences", str(s.get("silences", 0)), f"longest {s.get('longest_silence_s', 0.0):.1f} s"))
+    level = s.get("frustration_peak")
+    out.append(KeyNumber("Peak frustration", "-" if level is None else f"{level:.2f}",
+                         f"at {clock(peak.at)}" if peak is not None else "customer, 0 to 1"))
+    dismissed = sum(1 for c in shown if c.outcome == "dismissed")
+    snoozed = sum(1 for c in shown if c.outcome == "snoozed")
     extra = f"{dismissed} dismissed" + (f", {snoozed} snoozed" if snoozed else "")
-    out.append(("Cues shown", str(len(shown)), extra))
+    out.append(KeyNumber("Cues shown", str(len(shown)), extra))
     return out
 
 
 def frustration_story(data: ReportData) -> list[str]:
     """The frustration timeline in sentences: where it rose, what was said, what the agent did next."""
-    tl = data.timeline
+    return list(data.story)
+
+
+def _story(tl: dict[str, Any], rules: SummaryRules) -> list[str]:
     if not tl:
         return ["No frustration estimate: the customer's channel was not heard."]
     lines: list[str] = []
     episodes = tl.get("episodes") or []
     if not episodes:
         lines.append(f"The customer stayed calm: frustration peaked at {tl['peak']:.2f} "
-                     f"(below {tl.get('threshold', 0.5):.1f}).")
+                     f"(below {tl.get('threshold', rules.high_frustration):.1f}).")
         return lines
     for ep in episodes:
         said = f', when the customer said: "{safe(ep["said"])}"' if ep.get("said") else "."

@@ -3,11 +3,15 @@ nothing fetched. Markers on the timeline link to the transcript line they happen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import TypeVar
 
 from callcue import __version__
-from callcue.report.data import ReportData, clock, frustration_story, key_numbers, safe
-from callcue.report.svg import CHANNEL_COLOURS, MIXED, SEVERITY, bar_svg, legend_items, timeline_svg
+from callcue.report.data import CueShown, Line, Promise, ReportData, Score, Section, clock
+from callcue.report.svg import CHANNEL_COLOURS, LEVEL_COLOURS, MIXED, SEVERITY, bar_svg, legend_items, timeline_svg
+
+T = TypeVar("T")
 
 CSS = """
 body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: #1f2933; margin: 0; background: #f5f7f9; }
@@ -46,9 +50,51 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _chip(level: float) -> str:
-    colour = "#c0392b" if level >= 0.7 else ("#d4a000" if level >= 0.5 else "#9aa3ad")
-    return f'<span class="chip" style="background:{colour}">{level:.2f}</span>'
+def _chip(line: Line) -> str:
+    if line.frustration is None:
+        return ""
+    return f'<span class="chip" style="background:{LEVEL_COLOURS[line.level]}">{line.frustration:.2f}</span>'
+
+
+def _at(at: float, line: int | None) -> str:
+    """A time that links to its transcript line."""
+    return f'<a href="#t-{line}">{clock(at)}</a>' if line is not None else clock(at)
+
+
+def _section(section: Section[T], headers: tuple[str, ...], row: Callable[[int, T], str],
+             after: str = "") -> list[str]:
+    """A titled panel: a table with a row per record, or the section's words for none."""
+    out = [f'<h2>{_e(section.title)}</h2><div class="panel">']
+    if section:
+        head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+        out += [f"<table><tr>{head}</tr>", *(row(i, r) for i, r in enumerate(section)), "</table>" + after]
+    else:
+        out.append(f"<p>{_e(section.empty)}</p>")
+    return [*out, "</div>"]
+
+
+def _score_row(_: int, sc: Score) -> str:
+    return (f'<tr><td>{_e(sc.skill)}</td><td class="bar">{bar_svg(sc)}</td><td class="score">{sc.score}</td>'
+            f"<td>{_e(sc.basis)}</td></tr>")
+
+
+def _promise_row(_: int, c: Promise) -> str:
+    due = c.due or "no time given"
+    return f'<tr><td class="t">{_at(c.at, c.line)}</td><td>{_e(c.text)}</td><td>{_e(due)}</td></tr>'
+
+
+def _cue_row(_: int, cue: CueShown) -> str:
+    colour = SEVERITY.get(cue.severity, SEVERITY["info"])
+    return (f'<tr><td class="t">{_at(cue.at, cue.line)}</td><td><span class="chip" style="background:{colour}">'
+            f"{_e(cue.severity)}</span> {_e(cue.text)}</td><td>{_e(cue.skill)}</td><td>{_e(cue.outcome)}</td></tr>")
+
+
+def _line_row(i: int, u: Line) -> str:
+    """A transcript line, with the id that the timeline's markers and the tables' times link to."""
+    text = _e(u.text) if u.text else '<span class="meta">(speech, no words)</span>'
+    return (f'<tr id="t-{i}" data-start="{u.start:.3f}"><td class="t">{clock(u.start)}</td>'
+            f'<td class="who" style="color:{CHANNEL_COLOURS.get(u.who, MIXED)}">{_e(u.who)}</td><td>{text}</td>'
+            f"<td>{_chip(u)}</td></tr>")
 
 
 def _legend(data: ReportData) -> str:
@@ -69,13 +115,13 @@ def _legend(data: ReportData) -> str:
 
 
 def render_html(data: ReportData) -> str:
-    s, session = data.summary, data.session
-    started = session.started().strftime("%Y-%m-%d %H:%M")
-    flags = "".join(f'<span class="flag">{_e(f)}</span>' for f in data.flags)
-    if session.state != "finished":
-        flags += f'<span class="flag recovered">{_e(session.state)}</span>'
-    who = _e(safe(session.agent) or "unknown agent")
-    source = f" &middot; {_e(safe(session.source).rsplit('/', 1)[-1])}" if session.source else ""
+    head = data.header
+    started = head.started.strftime("%Y-%m-%d %H:%M")
+    flags = "".join(f'<span class="flag">{_e(f)}</span>' for f in head.flags)
+    if head.state != "finished":
+        flags += f'<span class="flag recovered">{_e(head.state)}</span>'
+    who = _e(head.agent or "unknown agent")
+    source = f" &middot; {_e(head.source)}" if head.source else ""
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -83,18 +129,17 @@ def render_html(data: ReportData) -> str:
         f"<title>Call review: {who}, {started}</title>",
         f"<style>{CSS}</style></head><body><main>",
         f"<h1>Call review: {who}{flags}</h1>",
-        f'<div class="meta">{started} &middot; {clock(data.duration_s)} long &middot; profile '
-        f"{_e(safe(session.profile) or 'default')} &middot; {_e(session.kind)}{source} &middot; "
-        f"session {_e(session.id)}</div>",
+        f'<div class="meta">{started} &middot; {clock(head.duration_s)} long &middot; profile '
+        f"{_e(head.profile)} &middot; {_e(head.kind)}{source} &middot; session {_e(head.session_id)}</div>",
         '<div class="cards">',
     ]
-    for label, value, detail in key_numbers(data):
-        out.append(f'<div class="card"><div class="l">{_e(label)}</div><div class="v">{_e(value)}</div>'
-                   f'<div class="d">{_e(detail)}</div></div>')
+    for n in data.numbers:
+        out.append(f'<div class="card"><div class="l">{_e(n.label)}</div><div class="v">{_e(n.value)}</div>'
+                   f'<div class="d">{_e(n.detail)}</div></div>')
     out.append("</div>")
 
-    out.append('<h2>What happened</h2><div class="panel story">')
-    out += [f"<p>{_e(line)}</p>" for line in frustration_story(data)]
+    out.append(f'<h2>{_e(data.story.title)}</h2><div class="panel story">')
+    out += [f"<p>{_e(line)}</p>" for line in data.story]
     out.append("</div>")
 
     out.append('<h2>Timeline</h2><div class="panel">')
@@ -102,68 +147,16 @@ def render_html(data: ReportData) -> str:
     out.append(_legend(data))
     out.append('<p class="legend">Click a marker to jump to that moment in the transcript.</p></div>')
 
-    notes = s.get("notes") or []
-    if notes:
-        out.append('<h2>Coaching notes</h2><div class="panel"><ul class="notes">')
-        out += [f"<li>{_e(safe(n))}</li>" for n in notes]
+    if data.notes:
+        out.append(f'<h2>{_e(data.notes.title)}</h2><div class="panel"><ul class="notes">')
+        out += [f"<li>{_e(n)}</li>" for n in data.notes]
         out.append("</ul></div>")
-
-    card = s.get("scorecard") or {}
-    out.append('<h2>Scorecard</h2><div class="panel">')
-    if card:
-        out.append("<table><tr><th>Skill</th><th></th><th>Score</th><th>How it was computed</th></tr>")
-        for skill, sc in sorted(card.items(), key=lambda kv: kv[1]["score"]):
-            out.append(f'<tr><td>{_e(skill)}</td><td class="bar">{bar_svg(int(sc["score"]))}</td>'
-                       f'<td class="score">{int(sc["score"])}</td><td>{_e(safe(sc.get("basis", "")))}</td></tr>')
-        out.append("</table><p class=\"legend\">Scores cover what the agent did (pace, talk-over, silences, "
-                   "words); the agent's own emotions are never scored.</p>")
-    else:
-        out.append("<p>No scorecard for this call.</p>")
-    out.append("</div>")
-
-    commitments = s.get("commitments") or []
-    out.append('<h2>Commitments</h2><div class="panel">')
-    if commitments:
-        out.append("<table><tr><th>At</th><th>Promise</th><th>Due</th></tr>")
-        for c in commitments:
-            line = data.utterance_at(c["at"])
-            at = f'<a href="#t-{line}">{clock(c["at"])}</a>' if line is not None else clock(c["at"])
-            out.append(f'<tr><td class="t">{at}</td><td>{_e(safe(c["text"]))}</td>'
-                       f"<td>{_e(c.get('due') or 'no time given')}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append("<p>No commitments were heard.</p>")
-    out.append("</div>")
-
-    out.append('<h2>Cues shown to the agent</h2><div class="panel">')
-    if data.cues:
-        out.append("<table><tr><th>At</th><th>Cue</th><th>Skill</th><th>What the agent did</th></tr>")
-        for c in data.cues:
-            colour = SEVERITY.get(c.get("severity", "info"), SEVERITY["info"])
-            line = data.utterance_at(c["at"])
-            at = f'<a href="#t-{line}">{clock(c["at"])}</a>' if line is not None else clock(c["at"])
-            out.append(f'<tr><td class="t">{at}</td><td><span class="chip" style="background:{colour}">'
-                       f'{_e(c.get("severity", ""))}</span> {_e(safe(c["text"]))}</td><td>{_e(c["skill"])}</td>'
-                       f'<td>{_e(c.get("outcome", "shown"))}</td></tr>')
-        out.append("</table>")
-    else:
-        out.append("<p>No cues were shown.</p>")
-    out.append("</div>")
-
-    out.append('<h2>Transcript</h2><div class="panel">')
-    if data.transcript:
-        out.append("<table><tr><th>At</th><th>Who</th><th>Said</th><th>Frustration</th></tr>")
-        for i, u in enumerate(data.transcript):
-            colour = CHANNEL_COLOURS.get(u.who, MIXED)
-            text = _e(safe(u.text)) if u.text else '<span class="meta">(speech, no words)</span>'
-            level = _chip(u.frustration) if u.frustration is not None else ""
-            out.append(f'<tr id="t-{i}" data-start="{u.start:.3f}"><td class="t">{clock(u.start)}</td>'
-                       f'<td class="who" style="color:{colour}">{_e(u.who)}</td><td>{text}</td>'
-                       f"<td>{level}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append("<p>No transcript was saved for this call.</p>")
-    out.append("</div>")
+    out += _section(data.scorecard, ("Skill", "", "Score", "How it was computed"), _score_row,
+                    '<p class="legend">Scores cover what the agent did (pace, talk-over, silences, words); the '
+                    "agent's own emotions are never scored.</p>")
+    out += _section(data.commitments, ("At", "Promise", "Due"), _promise_row)
+    out += _section(data.cues, ("At", "Cue", "Skill", "What the agent did"), _cue_row)
+    out += _section(data.transcript, ("At", "Who", "Said", "Frustration"), _line_row)
     out.append(f"<footer>Made by Callcue {__version__} on this computer. Card, account, phone, social security "
                "numbers and email addresses are replaced by tags such as [card].</footer>")
     out.append("</main></body></html>")

@@ -7,13 +7,26 @@ SVG as the HTML report's, drawn into an image by Qt's SVG renderer. Page numbers
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
+from typing import TypeVar
 
 from callcue import __version__
 from callcue.errors import CallcueError
-from callcue.report.data import ReportData, clock, frustration_story, key_numbers, safe
-from callcue.report.svg import CHANNEL_COLOURS, MIXED, SEVERITY, legend_items, timeline_svg
+from callcue.report.data import CueShown, Line, Promise, ReportData, Score, Section, clock
+from callcue.report.svg import (
+    CHANNEL_COLOURS,
+    FRUSTRATION,
+    LEVEL_COLOURS,
+    MIXED,
+    SCORE_COLOURS,
+    SEVERITY,
+    legend_items,
+    timeline_svg,
+)
+
+T = TypeVar("T")
 
 
 def ensure_gui_app():  # type: ignore[no-untyped-def]
@@ -48,81 +61,75 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+def _h2(section: Section) -> str:  # type: ignore[type-arg]
+    return f'<h2 style="font-size: 12pt;">{_e(section.title)}</h2>'
+
+
+def _section(section: Section[T], row: Callable[[T], str], head: str = "", padding: int = 4) -> list[str]:
+    """A titled table with a row per record, or the section's words for none."""
+    if not section:
+        return [_h2(section), f"<p>{_e(section.empty)}</p>"]
+    return [_h2(section), f'<table cellspacing="0" cellpadding="{padding}" width="100%">{head}',
+            *map(row, section), "</table>"]
+
+
+def _score_row(sc: Score) -> str:
+    return (f'<tr><td>{_e(sc.skill)}</td><td style="color:{SCORE_COLOURS[sc.band]}; font-weight:bold;">'
+            f"{sc.score}</td><td>{_e(sc.basis)}</td></tr>")
+
+
+def _promise_row(c: Promise) -> str:
+    due = c.due or "no time given"
+    return f'<tr><td width="40">{clock(c.at)}</td><td>{_e(c.text)}</td><td>due: {_e(due)}</td></tr>'
+
+
+def _cue_row(cue: CueShown) -> str:
+    colour = SEVERITY.get(cue.severity, SEVERITY["info"])
+    return (f'<tr><td width="40">{clock(cue.at)}</td><td><b style="color:{colour}">{_e(cue.severity)}</b> '
+            f"{_e(cue.text)}</td><td>{_e(cue.skill)}</td><td>{_e(cue.outcome)}</td></tr>")
+
+
+def _line_row(u: Line) -> str:
+    text = _e(u.text) if u.text else "<i>(speech, no words)</i>"
+    level = f"{u.frustration:.2f}" if u.frustration is not None else ""
+    return (f'<tr><td width="40" style="color:#5b6673;">{clock(u.start)}</td>'
+            f'<td width="62" style="color:{CHANNEL_COLOURS.get(u.who, MIXED)}; font-weight:bold;">{_e(u.who)}</td>'
+            f'<td>{text}</td><td width="34" style="color:{LEVEL_COLOURS[u.level]};">{level}</td></tr>')
+
+
 def pdf_markup(data: ReportData) -> str:
     """The report in Qt's rich-text HTML subset."""
-    s, session = data.summary, data.session
-    started = session.started().strftime("%Y-%m-%d %H:%M")
-    flags = ", ".join(data.flags + ([session.state] if session.state != "finished" else []))
+    head = data.header
+    started = head.started.strftime("%Y-%m-%d %H:%M")
+    flags = ", ".join(head.flags + ([head.state] if head.state != "finished" else []))
     h = ['<html><body style="font-family: \'DejaVu Sans\'; font-size: 9pt; color: #1f2933;">']
-    h.append(f'<h1 style="font-size: 16pt;">Call review: {_e(safe(session.agent) or "unknown agent")}</h1>')
-    h.append(f'<p style="color: #5b6673;">{started} &middot; {clock(data.duration_s)} long &middot; profile '
-             f"{_e(safe(session.profile) or 'default')} &middot; {_e(session.kind)} &middot; session "
-             f"{_e(session.id)}" + (f' &middot; <b style="color:#c0392b">{_e(flags)}</b>' if flags else "") + "</p>")
+    h.append(f'<h1 style="font-size: 16pt;">Call review: {_e(head.agent or "unknown agent")}</h1>')
+    source = f" &middot; {_e(head.source)}" if head.source else ""
+    h.append(f'<p style="color: #5b6673;">{started} &middot; {clock(head.duration_s)} long &middot; profile '
+             f"{_e(head.profile)} &middot; {_e(head.kind)}{source} &middot; session {_e(head.session_id)}"
+             + (f' &middot; <b style="color:{FRUSTRATION}">{_e(flags)}</b>' if flags else "") + "</p>")
     h.append('<table cellspacing="0" cellpadding="6" width="100%" style="border: 1px solid #dde3e8;"><tr>')
-    for label, value, detail in key_numbers(data):
-        h.append(f'<td><span style="color:#5b6673; font-size:7pt;">{_e(label.upper())}</span><br>'
-                 f'<span style="font-size:15pt; font-weight:bold;">{_e(value)}</span><br>'
-                 f'<span style="color:#5b6673; font-size:8pt;">{_e(detail)}</span></td>')
+    for n in data.numbers:
+        h.append(f'<td><span style="color:#5b6673; font-size:7pt;">{_e(n.label.upper())}</span><br>'
+                 f'<span style="font-size:15pt; font-weight:bold;">{_e(n.value)}</span><br>'
+                 f'<span style="color:#5b6673; font-size:8pt;">{_e(n.detail)}</span></td>')
     h.append("</tr></table>")
-    h.append('<h2 style="font-size: 12pt;">What happened</h2>')
-    h += [f"<p>{_e(line)}</p>" for line in frustration_story(data)]
+    h.append(_h2(data.story))
+    h += [f"<p>{_e(line)}</p>" for line in data.story]
     h.append('<h2 style="font-size: 12pt;">Timeline</h2>')
     h.append('<p><img src="callcue://timeline.png" width="640"></p>')
     legend = " &nbsp; ".join(f'<span style="color:{c}">&#9632;</span> {_e(label)}' for _, c, label in
                              legend_items(data))
     h.append(f'<p style="color:#5b6673; font-size:7.5pt;">{legend}</p>')
-    notes = s.get("notes") or []
-    if notes:
-        h.append('<h2 style="font-size: 12pt;">Coaching notes</h2><ul>')
-        h += [f"<li>{_e(safe(n))}</li>" for n in notes]
+    if data.notes:
+        h.append(_h2(data.notes) + "<ul>")
+        h += [f"<li>{_e(n)}</li>" for n in data.notes]
         h.append("</ul>")
-    card = s.get("scorecard") or {}
-    h.append('<h2 style="font-size: 12pt;">Scorecard</h2>')
-    if card:
-        h.append('<table cellspacing="0" cellpadding="4" width="100%"><tr style="color:#5b6673;">'
-                 "<td>Skill</td><td>Score</td><td>How it was computed</td></tr>")
-        for skill, sc in sorted(card.items(), key=lambda kv: kv[1]["score"]):
-            score = int(sc["score"])
-            colour = "#2e8b57" if score >= 80 else ("#b38700" if score >= 60 else "#c0392b")
-            h.append(f'<tr><td>{_e(skill)}</td><td style="color:{colour}; font-weight:bold;">{score}</td>'
-                     f'<td>{_e(safe(sc.get("basis", "")))}</td></tr>')
-        h.append("</table>")
-    else:
-        h.append("<p>No scorecard for this call.</p>")
-    commitments = s.get("commitments") or []
-    h.append('<h2 style="font-size: 12pt;">Commitments</h2>')
-    if commitments:
-        h.append('<table cellspacing="0" cellpadding="4" width="100%">')
-        for c in commitments:
-            h.append(f'<tr><td width="40">{clock(c["at"])}</td><td>{_e(safe(c["text"]))}</td>'
-                     f"<td>due: {_e(c.get('due') or 'no time given')}</td></tr>")
-        h.append("</table>")
-    else:
-        h.append("<p>No commitments were heard.</p>")
-    h.append('<h2 style="font-size: 12pt;">Cues shown to the agent</h2>')
-    if data.cues:
-        h.append('<table cellspacing="0" cellpadding="4" width="100%">')
-        for c in data.cues:
-            colour = SEVERITY.get(c.get("severity", "info"), SEVERITY["info"])
-            h.append(f'<tr><td width="40">{clock(c["at"])}</td><td><b style="color:{colour}">'
-                     f'{_e(c.get("severity", ""))}</b> {_e(safe(c["text"]))}</td><td>{_e(c["skill"])}</td>'
-                     f'<td>{_e(c.get("outcome", "shown"))}</td></tr>')
-        h.append("</table>")
-    else:
-        h.append("<p>No cues were shown.</p>")
-    h.append('<h2 style="font-size: 12pt;">Transcript</h2>')
-    if data.transcript:
-        h.append('<table cellspacing="0" cellpadding="3" width="100%">')
-        for u in data.transcript:
-            colour = CHANNEL_COLOURS.get(u.who, MIXED)
-            text = _e(safe(u.text)) if u.text else "<i>(speech, no words)</i>"
-            level = f"{u.frustration:.2f}" if u.frustration is not None else ""
-            h.append(f'<tr><td width="40" style="color:#5b6673;">{clock(u.start)}</td>'
-                     f'<td width="62" style="color:{colour}; font-weight:bold;">{_e(u.who)}</td>'
-                     f'<td>{text}</td><td width="34" style="color:#c0392b;">{level}</td></tr>')
-        h.append("</table>")
-    else:
-        h.append("<p>No transcript was saved for this call.</p>")
+    h += _section(data.scorecard, _score_row, '<tr style="color:#5b6673;"><td>Skill</td><td>Score</td>'
+                  "<td>How it was computed</td></tr>")
+    h += _section(data.commitments, _promise_row)
+    h += _section(data.cues, _cue_row)
+    h += _section(data.transcript, _line_row, padding=3)
     h.append(f'<p style="color:#8a94a0; font-size:7pt;">Made by Callcue {__version__} on this computer. '
              "Card, account, phone, social security numbers and email addresses are replaced by tags.</p>")
     h.append("</body></html>")

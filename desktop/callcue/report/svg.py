@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from callcue.report.data import ReportData, clock
+from callcue.report.data import ReportData, Score, clock
 
 AGENT = "#2f6db5"
 CUSTOMER = "#d9822b"
@@ -20,6 +20,12 @@ INK = "#1f2933"
 MUTED = "#6b7785"
 GRID = "#e3e7eb"
 CHANNEL_COLOURS = {"agent": AGENT, "customer": CUSTOMER, "mixed": MIXED}
+AMBER = "#b38700"
+# The one set of report colours for a score's band and a frustration level's (their limits are
+# the playbook's: [scorecard] good and fair, [summary] high and very high frustration).
+SCORE_COLOURS = {"good": "#2e8b57", "fair": AMBER, "poor": FRUSTRATION}
+LEVEL_COLOURS = {"very high": FRUSTRATION, "high": AMBER, "calm": SILENCE}
+HIGH_LINE = "#e8b4ad"  # the dashed line at the high level
 
 
 def tick_step(duration: float) -> float:
@@ -64,10 +70,11 @@ def timeline_svg(data: ReportData, width: int = 960, links: bool = True) -> str:
                'Frustration</text>')
     out.append(f'<text x="{left - 8}" y="{top + 24}" text-anchor="end" fill="{MUTED}" font-size="10">'
                '(customer)</text>')
-    for level in (0.0, 0.5, 1.0):
+    high = data.rules.high_frustration
+    for level in (0.0, high, 1.0):
         y = top + frus_h * (1 - level)
-        dash = ' stroke-dasharray="4 3"' if level == 0.5 else ""
-        colour = "#e8b4ad" if level == 0.5 else GRID
+        dash = ' stroke-dasharray="4 3"' if level == high else ""
+        colour = HIGH_LINE if level == high else GRID
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{colour}"{dash}/>')
         out.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}" font-size="9">'
                    f'{level:.1f}</text>' if level != 1.0 else "")
@@ -88,13 +95,12 @@ def timeline_svg(data: ReportData, width: int = 960, links: bool = True) -> str:
         for at, level in data.frustration:
             out.append(f'<circle cx="{x(at):.1f}" cy="{top + frus_h * (1 - level):.1f}" r="2.5" '
                        f'fill="{FRUSTRATION}"><title>{clock(at)} frustration {level:.2f}</title></circle>')
-        tl = data.timeline
-        if tl.get("peak_at") is not None:
-            px, py = x(tl["peak_at"]), top + frus_h * (1 - tl["peak"])
+        if data.peak is not None:
+            px, py = x(data.peak.at), top + frus_h * (1 - data.peak.level)
             anchor = "end" if px > left + plot_w - 90 else "start"
             dx = -6 if anchor == "end" else 6
             out.append(f'<text x="{px + dx:.1f}" y="{max(top + 9, py - 4):.1f}" text-anchor="{anchor}" '
-                       f'fill="{FRUSTRATION}" font-weight="bold">peak {tl["peak"]:.2f}</text>')
+                       f'fill="{FRUSTRATION}" font-weight="bold">peak {data.peak.level:.2f}</text>')
     else:
         out.append(f'<text x="{left + 8}" y="{top + frus_h / 2:.1f}" fill="{MUTED}">'
                    'no frustration estimate (no customer channel)</text>')
@@ -131,9 +137,9 @@ def timeline_svg(data: ReportData, width: int = 960, links: bool = True) -> str:
                  'stroke-opacity="0.45" stroke-dasharray="2 2"/>')
         title = f"<title>{clock(m.at)} {escape(m.label)}</title>"
         body = guide + shape + title
-        line = data.utterance_at(m.at)
-        if links and line is not None:
-            out.append(f'<a href="#t-{line}" data-at="{m.at:.3f}">{body}</a>')
+        row = data.utterance_at(m.at)
+        if links and row is not None:
+            out.append(f'<a href="#t-{row}" data-at="{m.at:.3f}">{body}</a>')
         else:
             out.append(f"<g>{body}</g>")
     # Time axis.
@@ -151,17 +157,16 @@ def timeline_svg(data: ReportData, width: int = 960, links: bool = True) -> str:
 
 def legend_items(data: ReportData) -> list[tuple[str, str, str]]:
     """(shape, colour, label) for the legend under the chart."""
-    items = [("line", FRUSTRATION, "customer frustration (0-1; dashed: 0.5)")]
+    items = [("line", FRUSTRATION, f"customer frustration (0-1; dashed: {data.rules.high_frustration:g})")]
     items += [("bar", CHANNEL_COLOURS.get(w, MIXED), f"{w} speaking") for w in (data.channels or [])]
     items += [("box", SILENCE, "silence"), ("tri", FRUSTRATION, "agent talked over customer"),
               ("tri", MUTED, "customer talked over agent"), ("dia", SEVERITY["warn"], "cue shown to the agent")]
     return items
 
 
-def bar_svg(score: int, width: int = 140) -> str:
+def bar_svg(score: Score, width: int = 140) -> str:
     """A small horizontal score bar for the scorecard."""
-    colour = "#2e8b57" if score >= 80 else ("#d4a000" if score >= 60 else FRUSTRATION)
-    filled = width * max(0, min(100, score)) / 100
+    filled = width * max(0, min(100, score.score)) / 100
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="10" viewBox="0 0 {width} 10">'
             f'<rect width="{width}" height="10" rx="3" fill="#edf0f3"/>'
-            f'<rect width="{filled:.1f}" height="10" rx="3" fill="{colour}"/></svg>')
+            f'<rect width="{filled:.1f}" height="10" rx="3" fill="{SCORE_COLOURS[score.band]}"/></svg>')

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from callcue.engine import events as ev
+from callcue.report.data import summary_rules
 from callcue.store import StoredSession, redact
 
 METRICS = (
@@ -112,12 +113,15 @@ class Topic:
     example: str = ""
 
 
-def complaint_topics(sessions: Iterable[StoredSession], min_level: float = 0.5, min_calls: int = 2,
+def complaint_topics(sessions: Iterable[StoredSession], min_level: float | None = None, min_calls: int = 2,
                      limit: int = 15) -> list[Topic]:
     """Words and word pairs that frustrated customers said in at least `min_calls` calls.
 
     `sessions` must be loaded with their events. A pair that is as frequent as its words
-    replaces them ("late fee" rather than "late" and "fee")."""
+    replaces them ("late fee" rather than "late" and "fee"). `min_level`: what counts as
+    frustrated (default: the playbook's high frustration)."""
+    if min_level is None:
+        min_level = summary_rules().high_frustration
     calls_of: dict[str, set[str]] = defaultdict(set)
     mentions: Counter[str] = Counter()
     example: dict[str, str] = {}

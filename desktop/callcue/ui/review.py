@@ -38,15 +38,15 @@ from PySide6.QtWidgets import (
 
 from callcue.errors import CallcueError
 from callcue.report.access import AccessPolicy, visible
-from callcue.report.data import ReportData, build_report, clock, frustration_story, key_numbers, safe
-from callcue.report.svg import CHANNEL_COLOURS, FRUSTRATION, MIXED, MUTED
+from callcue.report.data import FLAG_LABELS, ReportData, Section, build_report, clock, summary_rules
+from callcue.report.export import export
+from callcue.report.svg import CHANNEL_COLOURS, FRUSTRATION, LEVEL_COLOURS, MIXED, MUTED, SCORE_COLOURS
 from callcue.report.trends import METRICS, complaint_topics, weekly_trends
 from callcue.store import SessionStore, StoredSession
 from callcue.ui.timeline_chart import TimelineChart, TrendChart
 
 ANY = "any"
 NO_DATE = QDate(2000, 1, 1)
-FLAG_LABELS = {"escalation": "escalation request"}
 
 
 def _item(text: str, data: Any = None, align_right: bool = False) -> QTableWidgetItem:
@@ -185,7 +185,7 @@ class SessionList(QWidget):
                      clock(s.duration_s or 0.0), peak, flags]
             for c, text in enumerate(cells):
                 item = _item(text, s.id, align_right=c in (3, 4))
-                if c == 4 and (s.peak_frustration or 0) >= 0.7:
+                if c == 4 and summary_rules().level(s.peak_frustration or 0.0) == "very high":
                     item.setForeground(QColor(FRUSTRATION))
                 if c == 5 and s.flags:
                     item.setForeground(QColor(FRUSTRATION))
@@ -286,21 +286,21 @@ class SessionView(QWidget):
 
     def show_report(self, data: ReportData) -> None:
         self.data = data
-        s = data.session
-        self.title.setText(f"{safe(s.agent) or 'Unknown agent'}, {s.started().strftime('%a %d %b %Y %H:%M')}")
-        flags = ", ".join(FLAG_LABELS.get(f, f) for f in data.flags)
-        state = "" if s.state == "finished" else f"  ·  {s.state} after a crash" if s.state == "recovered" else \
-            f"  ·  {s.state}"
-        source = f"  ·  {safe(s.source).rsplit('/', 1)[-1]}" if s.source else ""
-        self.meta.setText(f"{clock(data.duration_s)} long  ·  profile {safe(s.profile) or 'default'}  ·  {s.kind}"
-                          f"{source}{'  ·  ' + flags if flags else ''}{state}")
+        head = data.header
+        self.title.setText(f"{head.agent or 'Unknown agent'}, {head.started.strftime('%a %d %b %Y %H:%M')}")
+        flags = ", ".join(head.flags)
+        state = "" if head.state == "finished" else f"  ·  {head.state} after a crash" \
+            if head.state == "recovered" else f"  ·  {head.state}"
+        source = f"  ·  {head.source}" if head.source else ""
+        self.meta.setText(f"{clock(head.duration_s)} long  ·  profile {head.profile}  ·  {head.kind}"
+                          f"{source}{'  ·  ' + flags if flags else ''}{state}  ·  session {head.session_id}")
         cells = "".join(
             f'<td style="padding: 2px 14px 2px 0;"><span style="color:{MUTED}; font-size: 8pt;">'
-            f'{escape(label.upper())}</span><br><span style="font-size: 15pt; font-weight: bold;">'
-            f'{escape(value)}</span><br><span style="color:{MUTED}; font-size: 8pt;">{escape(detail)}</span></td>'
-            for label, value, detail in key_numbers(data))
+            f'{escape(n.label.upper())}</span><br><span style="font-size: 15pt; font-weight: bold;">'
+            f'{escape(n.value)}</span><br><span style="color:{MUTED}; font-size: 8pt;">{escape(n.detail)}</span></td>'
+            for n in data.numbers)
         self.cards.setText(f"<table><tr>{cells}</tr></table>")
-        self.story.setText("<br>".join(escape(line) for line in frustration_story(data)))
+        self.story.setText("<br>".join(escape(line) for line in data.story))
         self.chart.set_data(data)
         self.marker_label.setText("Click a marker (▼ talk-over, ◆ cue) to find it in the transcript.")
         self.transcript.blockSignals(True)
@@ -313,11 +313,11 @@ class SessionView(QWidget):
             f.setBold(True)
             who.setFont(f)
             level = _item("" if u.frustration is None else f"{u.frustration:.2f}", align_right=True)
-            if (u.frustration or 0) >= 0.5:
-                level.setForeground(QColor(FRUSTRATION))
+            if u.level != "calm":
+                level.setForeground(QColor(LEVEL_COLOURS[u.level]))
             self.transcript.setItem(r, 0, _item(clock(u.start), u.start))
             self.transcript.setItem(r, 1, who)
-            self.transcript.setItem(r, 2, _item(safe(u.text) or "(speech, no words)"))
+            self.transcript.setItem(r, 2, _item(u.text or "(speech, no words)"))
             self.transcript.setItem(r, 3, level)
         self.transcript.blockSignals(False)
         self.transcript.scrollToTop()
@@ -327,36 +327,40 @@ class SessionView(QWidget):
 
     @staticmethod
     def _side_html(data: ReportData) -> str:
-        s = data.summary
-        h = ["<h3>Scorecard</h3>"]
-        card = s.get("scorecard") or {}
-        if card:
+        """The side pane: scorecard, coaching notes, commitments and cues, as every report has them."""
+        def title(section: Section) -> str:  # type: ignore[type-arg]
+            return f"<h3>{escape(section.title)}</h3>"
+
+        def empty(section: Section) -> str:  # type: ignore[type-arg]
+            return f"<p style='color:{MUTED}'>{escape(section.empty)}</p>"
+
+        h = [title(data.scorecard)]
+        if data.scorecard:
             h.append("<table cellspacing='0' cellpadding='3'>")
-            for skill, sc in sorted(card.items(), key=lambda kv: kv[1]["score"]):
-                score = int(sc["score"])
-                colour = "#2e8b57" if score >= 80 else ("#b38700" if score >= 60 else FRUSTRATION)
-                h.append(f"<tr><td><b>{escape(skill)}</b><br><span style='color:{MUTED}'>"
-                         f"{escape(safe(sc.get('basis', '')))}</span></td>"
-                         f"<td style='color:{colour}; font-size: 14pt; font-weight: bold;' align='right'>"
-                         f"{score}</td></tr>")
+            for sc in data.scorecard:
+                h.append(f"<tr><td><b>{escape(sc.skill)}</b><br><span style='color:{MUTED}'>"
+                         f"{escape(sc.basis)}</span></td>"
+                         f"<td style='color:{SCORE_COLOURS[sc.band]}; font-size: 14pt; font-weight: bold;' "
+                         f"align='right'>{sc.score}</td></tr>")
             h.append("</table>")
         else:
-            h.append(f"<p style='color:{MUTED}'>No scorecard for this call.</p>")
-        notes = s.get("notes") or []
-        if notes:
-            h.append("<h3>Coaching notes</h3><ul>" + "".join(f"<li>{escape(safe(n))}</li>" for n in notes) + "</ul>")
-        commitments = s.get("commitments") or []
-        h.append("<h3>Commitments</h3>")
-        if commitments:
+            h.append(empty(data.scorecard))
+        if data.notes:
+            h.append(title(data.notes) + "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in data.notes) + "</ul>")
+        h.append(title(data.commitments))
+        if data.commitments:
             h.append("<ul>" + "".join(
-                f"<li>{clock(c['at'])} {escape(safe(c['text']))} <i>(due {escape(c.get('due') or 'no time given')})"
-                "</i></li>" for c in commitments) + "</ul>")
+                f"<li>{clock(c.at)} {escape(c.text)} <i>(due {escape(c.due or 'no time given')})</i></li>"
+                for c in data.commitments) + "</ul>")
         else:
-            h.append(f"<p style='color:{MUTED}'>None heard.</p>")
+            h.append(empty(data.commitments))
+        h.append(title(data.cues))
         if data.cues:
-            h.append("<h3>Cues shown</h3><ul>" + "".join(
-                f"<li>{clock(c['at'])} {escape(safe(c['text']))} <span style='color:{MUTED}'>"
-                f"({escape(c.get('outcome', 'shown'))})</span></li>" for c in data.cues) + "</ul>")
+            h.append("<ul>" + "".join(
+                f"<li>{clock(c.at)} {escape(c.text)} <span style='color:{MUTED}'>({escape(c.skill)}, "
+                f"{escape(c.outcome)})</span></li>" for c in data.cues) + "</ul>")
+        else:
+            h.append(empty(data.cues))
         return "".join(h)
 
     # -- keeping the chart and the transcript together ---------------------------------------------
@@ -386,7 +390,7 @@ class SessionView(QWidget):
     def _line_selected(self) -> None:
         row = self.selected_line()
         if self.data is not None and row is not None:
-            self.chart.set_cursor(self.data.transcript[row].start)
+            self.chart.set_cursor(self.data.transcript.rows[row].start)
 
 
 class TrendsView(QWidget):
@@ -420,7 +424,7 @@ class TopicsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.note = QLabel("What frustrated customers said in more than one call (customer lines with "
-                           "frustration ≥ 0.5; common words left out).")
+                           f"frustration ≥ {summary_rules().high_frustration:g}; common words left out).")
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {MUTED}")
         self.table = _table(["Topic", "Calls", "Mentions", "For example"])
@@ -524,8 +528,6 @@ class ReviewWindow(QMainWindow):
             self.write_export(fmt, path)
 
     def write_export(self, fmt: str, path: str) -> None:
-        from callcue.commands.report import export
-
         try:
             export(self.store, self.view.data.session.id, fmt, path)  # type: ignore[union-attr]
         except CallcueError as err:

@@ -17,6 +17,7 @@ from callcue.report.svg import (
     CHANNEL_COLOURS,
     FRUSTRATION,
     GRID,
+    HIGH_LINE,
     INK,
     MIXED,
     MUTED,
@@ -159,10 +160,11 @@ class TimelineChart(QWidget):
         p.setFont(small)
         p.setPen(QColor(MUTED))
         p.drawText(QRectF(0, TOP + 15, LEFT - 8, 14), Qt.AlignmentFlag.AlignRight, "(customer)")
-        for level in (0.0, 0.5, 1.0):
+        high = data.rules.high_frustration
+        for level in (0.0, high, 1.0):
             y = TOP + FRUS_H * (1 - level)
-            pen = QPen(QColor("#e8b4ad" if level == 0.5 else GRID))
-            if level == 0.5:
+            pen = QPen(QColor(HIGH_LINE if level == high else GRID))
+            if level == high:
                 pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
             p.drawLine(QPointF(LEFT, y), QPointF(right, y))
@@ -183,11 +185,10 @@ class TimelineChart(QWidget):
             p.fillPath(area, fill)
             p.setPen(QPen(QColor(FRUSTRATION), 2))
             p.drawPath(path)
-            tl = data.timeline
-            if tl.get("peak_at") is not None:
-                px, py = self.x_of(tl["peak_at"]), TOP + FRUS_H * (1 - tl["peak"])
+            if data.peak is not None:
+                px, py = self.x_of(data.peak.at), TOP + FRUS_H * (1 - data.peak.level)
                 p.setFont(bold)
-                text = f"peak {tl['peak']:.2f}"
+                text = f"peak {data.peak.level:.2f}"
                 w = p.fontMetrics().horizontalAdvance(text)
                 tx = px - w - 6 if px + w + 6 > right else px + 6
                 p.drawText(QPointF(tx, max(TOP + 11, py - 4)), text)
