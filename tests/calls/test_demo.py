@@ -61,3 +61,18 @@ def test_a_snooze_before_the_escalation_request_lets_the_alert_through_and_both_
     assert [e.id for e in stored if isinstance(e, Cue)] == ["escalation-request"]
     held = {e.id for e in stored if isinstance(e, CueHeld) and e.reason == "snooze"}
     assert {"check-in-silence", "acknowledge-frustration"} <= held  # what the snooze kept back is on record
+    from callcue.report.data import build_report
+
+    report = build_report(SessionStore(tmp_path / "sessions.db").load(saved.id))
+    rows = {(c.id, c.outcome) for c in report.cues}
+    assert ("check-in-silence", "held back: snoozed") in rows and ("escalation-request", "shown") in rows
+
+
+def test_a_cue_replaced_before_it_could_be_read_says_so_in_the_summary():
+    audio, transcript = demo_files()
+    summary = analyze_recording(str(audio), str(transcript))[-1]
+    outcomes = [(c["id"], c["outcome"]) for c in summary.cues_shown]
+    assert outcomes[4:7] == [("repeat-contact", "replaced"), ("escalation-request", "shown"),
+                             ("repeat-contact", "shown")]
+    assert summary.cues.count("repeat-contact") == 1  # counted once: the time it could be read
+    assert [(h["id"], h["reason"]) for h in summary.cues_held][:1] == [("repeat-contact", "replaced")]

@@ -101,7 +101,8 @@ class CueBoard:
             return []
         if reason != "replaced":  # a replaced cue may be replaced again, and each time is said
             self._held.add((spec.id, reason))
-        return [CueHeld(at=round(now, 3), id=spec.id, skill=spec.skill, severity=spec.severity, reason=reason)]
+        return [CueHeld(at=round(now, 3), id=spec.id, skill=spec.skill, severity=spec.severity, text=spec.text,
+                        reason=reason)]
 
     def _show(self, spec: CueSpec, now: float, why: str, evidence: dict[str, Any]) -> list[Event]:
         out: list[Event] = []

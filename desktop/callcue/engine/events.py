@@ -179,6 +179,7 @@ class CueHeld(Event):
     id: str
     skill: str
     severity: str
+    text: str  # what the agent would have seen
     reason: str  # "snooze", "hold", "call-cap", "expired", "replaced"
 
 
@@ -213,9 +214,11 @@ class Summary(Event):
     notes: list[str] = field(default_factory=list)
     # Where the customer's frustration rose, its peak, and what the agent did next.
     frustration_timeline: dict[str, Any] = field(default_factory=dict)
-    # Each cue shown, with what became of it: "dismissed", "snoozed" or "shown".
+    # Each cue shown, with what became of it: "dismissed", "snoozed", "replaced" or "shown".
     cues_shown: list[dict[str, Any]] = field(default_factory=list)
     cues_dismissed: list[str] = field(default_factory=list)
+    # Each cue held back (the `held` events): at, id, skill, severity, text, reason.
+    cues_held: list[dict[str, Any]] = field(default_factory=list)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

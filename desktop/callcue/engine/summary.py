@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from callcue.engine.events import Cue, CueAction, Event, Frustration, Interruption, Silence, Summary, Utterance
+from callcue.engine.events import Cue, CueAction, CueHeld, Event, Frustration, Interruption, Silence, Summary, Utterance
 from callcue.engine.playbook import Playbook
 
 _DUE = re.compile(
@@ -258,10 +258,19 @@ def frustration_timeline(events: Sequence[Event], rules: SummaryRules) -> dict[s
     }
 
 
+def cues_held(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Each cue held back from the agent, and why (the stream's `held` events)."""
+    return [{"at": e.at, "id": e.id, "skill": e.skill, "severity": e.severity, "text": e.text, "reason": e.reason}
+            for e in sorted((e for e in events if isinstance(e, CueHeld)), key=lambda e: e.at)]
+
+
 def cue_outcomes(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """Each cue shown, and whether the agent dismissed or snoozed it while it was up."""
+    """Each cue shown, and whether the agent dismissed or snoozed it while it was up, or a more severe one
+    replaced it before it could be read."""
     cues = sorted((e for e in events if isinstance(e, Cue)), key=lambda e: e.at)
-    actions = sorted((e for e in events if isinstance(e, CueAction)), key=lambda e: e.at)
+    actions: list[CueAction | CueHeld] = sorted(
+        (e for e in events if isinstance(e, CueAction) or (isinstance(e, CueHeld) and e.reason == "replaced")),
+        key=lambda e: e.at)
     out: list[dict[str, Any]] = []
     for i, cue in enumerate(cues):
         ends = [cue.until if cue.until is not None else float("inf")]
@@ -270,7 +279,13 @@ def cue_outcomes(events: Sequence[Event]) -> list[dict[str, Any]]:
         end = min(ends)
         outcome = "shown"
         for a in actions:
-            if cue.at <= a.at <= end and (a.action == "snooze" or (a.action == "dismiss" and a.cue == cue.id)):
+            if not cue.at <= a.at <= end:
+                continue
+            if isinstance(a, CueHeld):
+                if a.id == cue.id:
+                    outcome = "replaced"
+                    break
+            elif a.action == "snooze" or (a.action == "dismiss" and a.cue == cue.id):
                 outcome = "dismissed" if a.action == "dismiss" else "snoozed"
                 break
         out.append({"at": cue.at, "id": cue.id, "skill": cue.skill, "severity": cue.severity, "text": cue.text,
@@ -308,4 +323,5 @@ def build_summary(facts: SummaryFacts) -> Summary:
         frustration_timeline=frustration_timeline(facts.events, facts.rules),
         cues_shown=(shown := cue_outcomes(facts.events)),
         cues_dismissed=[c["id"] for c in shown if c["outcome"] == "dismissed"],
+        cues_held=cues_held(facts.events),
     )

@@ -16,8 +16,9 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 from callcue.engine import events as ev
+from callcue.engine.cues import HELD_REASONS
 from callcue.engine.playbook import load_playbook
-from callcue.engine.summary import SummaryRules, cue_outcomes, frustration_timeline
+from callcue.engine.summary import SummaryRules, cue_outcomes, cues_held, frustration_timeline
 from callcue.store import StoredSession, redact, redact_event, redact_value
 
 WHO_ORDER = ("agent", "customer", "mixed")
@@ -92,7 +93,7 @@ class CueShown:
     skill: str
     severity: str
     text: str
-    outcome: str  # "shown", "dismissed" or "snoozed"
+    outcome: str  # "shown", "dismissed", "snoozed", "replaced", or "held back: WHY" (a cue not shown)
     line: int | None
 
 
@@ -197,6 +198,7 @@ def _partial_summary(events: list[ev.Event], rules: SummaryRules) -> dict[str, A
         "cues": [c["id"] for c in shown],
         "cues_shown": shown,
         "cues_dismissed": [c["id"] for c in shown if c["outcome"] == "dismissed"],
+        "cues_held": cues_held(events),
         "scores": {},
         "scorecard": {},
         "commitments": [],
@@ -255,6 +257,10 @@ def build_report(session: StoredSession, rules: SummaryRules | None = None) -> R
     cues = [CueShown(c["at"], c["id"], c["skill"], c.get("severity", "info"), safe(c["text"]),
                      c.get("outcome", "shown"), _line_at(lines, c["at"]))
             for c in summary.get("cues_shown") or cue_outcomes(body)]
+    held = [CueShown(c["at"], c["id"], c["skill"], c["severity"], safe(c["text"]),
+                     f"held back: {HELD_REASONS.get(c['reason'], c['reason'])}", _line_at(lines, c["at"]))
+            for c in summary.get("cues_held") or cues_held(body)]
+    cues = sorted(cues + held, key=lambda c: c.at)
     promises = [Promise(c["at"], safe(c["text"]), c.get("due"), _line_at(lines, c["at"]))
                 for c in summary.get("commitments") or []]
     scores = [Score(skill, int(sc["score"]), safe(sc.get("basis", "")), rules.band(int(sc["score"])))
@@ -276,7 +282,7 @@ def build_report(session: StoredSession, rules: SummaryRules | None = None) -> R
         notes=Section("Coaching notes", [safe(n) for n in summary.get("notes") or []]),
         scorecard=Section("Scorecard", scores, "No scorecard for this call."),
         commitments=Section("Commitments", promises, "No commitments were heard."),
-        cues=Section("Cues shown to the agent", cues, "No cues were shown."),
+        cues=Section("Cues shown to the agent", cues, "No cues were shown."),  # and those held back
         transcript=Section("Transcript", lines, "No transcript was saved for this call."),
         recovered_summary=recovered, flags=list(session.flags),
     )
