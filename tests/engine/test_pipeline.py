@@ -148,3 +148,19 @@ def test_a_warmed_up_engine_has_praat_loaded_and_still_starts_clean():
     assert not engine.started and engine.now == 0.0  # the warm-up is not part of any call
     events = list(engine.start(duration_s=1.0))
     assert events and events[0].to_dict()["type"] == "call"
+
+
+def test_the_escalation_cue_says_the_brands_policy():
+    from callcue.calls.offline import analyze_recording
+    from callcue.calls.recipe import demo_files
+    from callcue.engine.events import Cue
+    from callcue.engine.playbook import load_playbook
+
+    audio, transcript = demo_files()
+    for profile in (None, "telco"):
+        policy = load_playbook(None, profile).cue("escalation-request")["policy"]
+        events = analyze_recording(str(audio), str(transcript), profile=profile)
+        (cue,) = [e for e in events if isinstance(e, Cue) and e.id == "escalation-request"]
+        assert cue.why.startswith('They said "') and cue.why.endswith(f"Policy: {policy}")
+    assert load_playbook().cue("escalation-request")["policy"] != load_playbook(None, "telco").cue(
+        "escalation-request")["policy"]

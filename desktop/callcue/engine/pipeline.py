@@ -302,7 +302,9 @@ class Engine:
                 hits = distinct(sig.kinds(kind))
                 if hits:
                     said = ", ".join(dict.fromkeys(_said(sig, h) for h in hits[:3]))
-                    out += self.board.offer(cue_id, now, f'They said "{said}".', {**quote, "phrases": said})
+                    policy = self.playbook.cue(cue_id).params.get("policy")
+                    why = f'They said "{said}".' + (f" Policy: {policy}" if policy else "")
+                    out += self.board.offer(cue_id, now, why, {**quote, "phrases": said})
         spec = self.playbook.cue("acknowledge-frustration")
         high = level >= spec["level"] or (utt.frustration or 0) >= spec["utterance"]
         if not high:
