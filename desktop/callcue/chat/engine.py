@@ -25,6 +25,7 @@ from callcue.chat.scoring import (
     chat_phrases,
     message_features,
 )
+from callcue.engine.acknowledge import AcknowledgeWatch
 from callcue.engine.cues import CueBoard
 from callcue.engine.events import CallStart, Cue, Event, Frustration, Summary, Utterance
 from callcue.engine.frustration import FrustrationLevel
@@ -98,7 +99,9 @@ class ChatSession:
         self.waits: list[tuple[float, float]] = []  # each answered wait: how long, and the limit then
         self.questions: list[_Question] = []
         self.streak = 0
-        self._frustrated_since: float | None = None
+        # a chat's acknowledgement window is the chat's own (replies take longer than words in a call)
+        self._acknowledge = AcknowledgeWatch(self.playbook.cue("acknowledge-frustration"),
+                                             float(self.chat["ack_window_s"]))
         self._started = False
         self._finished = False
 
@@ -249,16 +252,7 @@ class ChatSession:
             out += self.board.offer("negative-streak", t, f"{self.streak} upset messages in a row.",
                                     {**quote, "messages": self.streak})
 
-        spec = self.playbook.cue("acknowledge-frustration")
-        high = level >= spec["level"] or (utt.frustration or 0.0) >= spec["utterance"]
-        if not high:
-            self._frustrated_since = None
-            return out
-        if self._frustrated_since is None:
-            self._frustrated_since = t
-        window = float(self.chat["ack_window_s"])
-        acked = any(a >= self._frustrated_since and t - a <= window for a in self.empathy_at)
-        if not acked:
+        if self._acknowledge.due(level, utt.frustration, t, t, self.empathy_at):
             reasons = "; ".join(utt.signals) or "their words"
             out += self.board.offer("acknowledge-frustration", t, f"Frustration {level:.2f} ({reasons}).",
                                     {**quote, "level": level, "score": utt.frustration, "signals": utt.signals})

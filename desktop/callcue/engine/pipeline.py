@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from callcue.engine.acknowledge import AcknowledgeWatch
 from callcue.engine.activity import FRAME, FRAME_S, RATE, ChannelActivity, Segment, frame_db
 from callcue.engine.conversation import Conversation, Hold
 from callcue.engine.cues import CueBoard
@@ -112,7 +113,8 @@ class Engine:
         self.empathy_at: list[float] = []
         self._silence_cued = False
         self._mono_cued = False
-        self._frustrated_since: float | None = None
+        spec = self.playbook.cue("acknowledge-frustration")
+        self._acknowledge = AcknowledgeWatch(spec, float(spec["ack_window_s"]))
         self._started = False
         self._finished = False
 
@@ -305,18 +307,7 @@ class Engine:
                     policy = self.playbook.cue(cue_id).params.get("policy")
                     why = f'They said "{said}".' + (f" Policy: {policy}" if policy else "")
                     out += self.board.offer(cue_id, now, why, {**quote, "phrases": said})
-        spec = self.playbook.cue("acknowledge-frustration")
-        high = level >= spec["level"] or (utt.frustration or 0) >= spec["utterance"]
-        if not high:
-            self._frustrated_since = None
-            return out
-        if self._frustrated_since is None:
-            self._frustrated_since = utt.start
-        # Only an acknowledgement made since the frustration showed, and recently, counts:
-        # "sorry about that" at the greeting does not answer anger two minutes later.
-        window = float(spec["ack_window_s"])
-        acked = any(t >= self._frustrated_since and now - t <= window for t in self.empathy_at)
-        if not acked:
+        if self._acknowledge.due(level, utt.frustration, utt.start, now, self.empathy_at):
             reasons = "; ".join(utt.signals) or "their voice and words"
             out += self.board.offer("acknowledge-frustration", now,
                                     f"Frustration {level:.2f} ({reasons}).",
