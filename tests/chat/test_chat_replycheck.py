@@ -73,7 +73,58 @@ DRAFTS = [
     ("I'm sorry, as I mentioned the engineer comes on Friday.", HIGH, {"blame"}),
     ("Dear customer, as previously stated the DNS propagation takes 48 hours.", HIGH,
      {"cold", "jargon", "no-acknowledgement", "blame"}),
+    # contempt and talking down
+    ("That's a stupid question.", None, {"contempt"}),
+    ("Calm down, sir. Stop shouting.", None, {"contempt"}),
+    ("That is not my problem.", None, {"contempt"}),
+    ("You people always leave it to the last minute.", None, {"contempt"}),
+    ("Please calm down and let me finish.", None, {"contempt"}),
+    ("There's no need to shout, I'm trying to help.", None, {"contempt"}),
+    ("Honestly, it's not rocket science: press the green button.", None, {"contempt"}),
+    ("I'm not going to repeat myself, the shop opens at nine.", None, {"contempt"}),
+    ("Are you even listening to what I wrote?", None, {"contempt"}),
+    ("You're overreacting, it is only one day late.", None, {"contempt"}),
+    ("Watch your tone, please, or I will end the chat.", None, {"contempt"}),
+    ("Obviously the parcel can't arrive on a Sunday.", None, {"blame"}),
+    ("As I said, you people need to read the email.", None, {"blame", "contempt"}),
+    ("CALM DOWN!!", None, {"shouting", "contempt", "curt"}),
+    ("Calm down.", HIGH, {"contempt", "no-acknowledgement", "curt"}),
+    ("That's not my job, ask the shop.", None, {"contempt"}),
+    ("I don't care who told you that, the price is the price.", None, {"contempt"}),
+    # kind replies that share words with those: not flagged
+    ("That's not a stupid question at all, lots of people ask it.", None, set()),
+    ("There are no stupid questions, I'm happy to explain.", None, set()),
+    ("No problem at all, I'll sort it for you now.", None, set()),
+    ("I can hear you're upset, and I'm sorry. Let's fix this together.", HIGH, set()),
+    ("I'll stay with you until it is calm again on the line, then we test it.", None, set()),
+    ("Thanks for explaining it again, that helps me a lot.", None, set()),
+    ("You're right to ask. Here is what happened with your order.", None, set()),
+    ("I care about getting this right for you.", None, set()),
+    ("It's not your fault at all; the courier had the wrong address.", None, set()),
+    ("Take your time, there is no rush.", None, set()),
+    ("Sure, I'll repeat the steps: unplug it, wait ten seconds, plug it back in.", None, set()),
+    ("I'm sorry it took three tries. I've fixed it myself this time.", HIGH, set()),
+    ("Good question! The refund goes back to the card you paid with.", None, set()),
+    # jargon with advice for the term itself
+    ("Our SLA is 4 hours.", None, {"jargon"}),
+    ("The ETA for your parcel is Friday afternoon.", None, {"jargon"}),
+    ("Your ticket number is 4471.", None, {"jargon"}),
+    ("The firmware update will fix it.", None, {"jargon"}),
+    ("It was prorated on your bill.", None, {"jargon"}),
+    ("I found a workaround for now.", None, {"jargon"}),
+    # more of the others
+    ("Kindly revert at the earliest.", None, {"cold"}),
+    ("Nope.", None, {"curt"}),
+    ("You forgot to add the flat number.", None, {"blame"}),
+    ("Here is your new code.", 0.95, {"no-acknowledgement"}),
 ]
+
+# The advice for a term says what that term means, not what another one does.
+TERM_ADVICE = [("Our SLA is 4 hours.", "sla", "how quickly we promise"),
+               ("The ETA for your parcel is Friday afternoon.", "eta", "arrive"),
+               ("Your ticket number is 4471.", "ticket number", "reference number"),
+               ("Sir, you need to calm down before we go on.", "calm down", "upsetting"),
+               ("That's a stupid question.", "stupid question", "good")]
 
 
 def test_there_are_enough_drafts_good_and_bad():
@@ -89,6 +140,21 @@ def test_draft_gets_exactly_its_flags(playbook, draft, level, want):
     assert result.ok == (not want)
     for flag in result.flags:
         assert flag.suggestion, f"{flag.id} has no suggestion from the playbook"
+
+
+@pytest.mark.parametrize("draft, term, advice", TERM_ADVICE, ids=[t for _, t, _ in TERM_ADVICE])
+def test_the_advice_is_for_the_term_found(playbook, draft, term, advice):
+    (flag,) = check_reply(draft, playbook).flags
+    assert flag.found == [term]
+    specific = flag.suggestion.split(";")[0]
+    assert specific.startswith(f'"{term}" → ') and advice in specific
+    assert "DNS" not in flag.suggestion or term == "dns"
+
+
+def test_one_frustration_number_per_answer(playbook):
+    result = check_reply("Here is the tracking link for your parcel.", playbook, frustration=0.6, last_customer=0.9)
+    assert result.ids == ["no-acknowledgement"] and result.frustration == 0.6  # the chat's level, the one number
+    assert not any(ch.isdigit() for f in result.flags for ch in f.message)  # no second number in a message
 
 
 def test_suggestions_come_from_the_playbook_templates(playbook, tmp_path):

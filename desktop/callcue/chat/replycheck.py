@@ -10,7 +10,8 @@ Flags:
   no-acknowledgement   the customer is frustrated and the draft does not acknowledge it (needs context)
   long-sentence        a sentence too long to read on a phone
   shouting             words in capitals, or a burst of exclamation marks
-  blame                blames or talks down to the customer ("you should have", "as I already said")
+  blame                blames the customer ("you should have", "as I already said")
+  contempt             dismissive or talks down to the customer ("stupid question", "calm down", "you people")
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from callcue.engine.frustration import distinct
 from callcue.engine.language import TextAnalyzer, tokens_of
 from callcue.engine.playbook import Playbook, load_playbook
 
-FLAGS = ("cold", "curt", "jargon", "no-acknowledgement", "long-sentence", "shouting", "blame")
+FLAGS = ("cold", "curt", "jargon", "no-acknowledgement", "long-sentence", "shouting", "blame", "contempt")
 WARM = re.compile(r"\b(thanks?|thank you|happy|glad|sure|of course|please|sorry|great|welcome|hi|hello|hey|"
                   r"let me|i'll|i will|i can|i've|you're welcome|no problem|my pleasure|absolutely|done for you)\b",
                   re.I)
@@ -99,7 +100,7 @@ def check_reply(draft: str, playbook: Playbook | None = None, frustration: float
     phrases = phrases or chat_phrases()
     sig = analyzer.analyze(draft)
     toks = sig.tokens
-    hits = phrases.find(toks, ("reply_cold", "reply_blame"))
+    hits = phrases.find(toks, ("reply_cold", "reply_blame", "reply_contempt"))
     words = [t for t in toks if t not in "?!"]
     flags: list[Flag] = []
 
@@ -118,10 +119,12 @@ def check_reply(draft: str, playbook: Playbook | None = None, frustration: float
         flags.append(Flag("jargon", "Technical terms the customer may not know", jargon,
                           _advice(templates, "jargon", jargon)))
 
-    level = max(x for x in (frustration, last_customer, -1.0) if x is not None)
-    if level >= conf["acknowledge_level"] and not (sig.has("empathy") or ACK.search(draft)):
-        flags.append(Flag("no-acknowledgement", f"The customer is frustrated ({level:.2f}) and the reply does "
-                          "not acknowledge it", [], _advice(templates, "no-acknowledgement", [])))
+    # the chat's level, or their last message's if higher, decides; only the chat's level is ever printed
+    context = [x for x in (frustration, last_customer) if x is not None]
+    level = max(context) if context else None
+    if level is not None and level >= conf["acknowledge_level"] and not (sig.has("empathy") or ACK.search(draft)):
+        flags.append(Flag("no-acknowledgement", "The customer is frustrated and the reply does not acknowledge it",
+                          [], _advice(templates, "no-acknowledgement", [])))
 
     long = [s for s in sentences(draft) if len(re.findall(r"[\w'-]+", s)) > conf["max_sentence_words"]]
     if long:
@@ -138,5 +141,10 @@ def check_reply(draft: str, playbook: Playbook | None = None, frustration: float
     if blame:
         flags.append(Flag("blame", "Blames or talks down to the customer", blame,
                           _advice(templates, "blame", blame)))
+
+    contempt = said("reply_contempt")
+    if contempt:
+        flags.append(Flag("contempt", "Sounds dismissive or talks down to the customer", contempt,
+                          _advice(templates, "contempt", contempt)))
 
     return ReplyCheck(draft=draft, flags=flags, frustration=None if frustration is None else round(frustration, 3))

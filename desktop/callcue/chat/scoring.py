@@ -33,7 +33,7 @@ from callcue.engine.language import (
 )
 
 CHAT_KINDS = ("chat_effort", "chat_pressure", "chat_escalation", "chat_failure", "chat_billing",
-              "reply_cold", "reply_blame")
+              "reply_cold", "reply_blame", "reply_contempt")
 # Placeholders of redacted or masked text ("#NAME#", "[email]") are not words the customer wrote.
 PLACEHOLDER = re.compile(r"#[A-Z_]+#|\[(?:card|ssn|phone|email|account|name|redacted)\]", re.I)
 # Capitals that are names of things, not shouting.
@@ -67,8 +67,8 @@ class PhraseLists:
                     first = ph.tokens[0]
                     negated = first is not None and not (first & NEGATORS) and any(
                         t in NEGATORS for t in tokens[max(0, i - 2):i])
-                    if negated and kind in ("chat_pressure", "reply_cold"):
-                        continue  # "not urgent", "no need to hurry"
+                    if negated and kind in ("chat_pressure", "reply_cold", "reply_blame", "reply_contempt"):
+                        continue  # "not urgent", "no need to hurry", "not your fault", "not a stupid question"
                     best = Hit(kind=kind, phrase=ph.text, start=i, end=end)
                 if best is not None:
                     hits.append(best)
