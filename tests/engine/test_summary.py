@@ -207,3 +207,15 @@ def test_the_agents_reaction_is_looked_for_in_the_playbooks_window(rules):
     assert first_reply(11.5)["after_s"] == 0.0 and first_reply(27.0)["after_s"] == 15.0  # 0.5 s before, 15 s after
     assert first_reply(11.4) == first_reply(27.1) == {"did": ["said nothing for 15 s"]}
     assert first_reply(20.0)["did"] == ["replied without acknowledging"]
+
+
+def test_a_skill_that_lost_points_is_never_what_went_well():
+    from callcue.engine.summary import coaching_notes
+
+    lost = {"active-listening": {"score": 80, "basis": "1 interruption(s) of the customer (-20 each)"},
+            "time-management": {"score": 60, "basis": "2 unannounced silence(s) (-20 each)"}}
+    assert coaching_notes(lost, 80) == ["To try: time-management (2 unannounced silence(s) (-20 each))."]
+    full = {**lost, "empathy": {"score": 100, "basis": "2 acknowledgement(s); no frustration"}}
+    notes = coaching_notes(full, 80)
+    assert notes[0] == "Went well: empathy (2 acknowledgement(s); no frustration)."
+    assert not any(n.startswith("Went well: active-listening") for n in notes)

@@ -192,13 +192,16 @@ def scorecard(facts: SummaryFacts, talk_ratio: float | None) -> dict[str, dict[s
 
 
 def coaching_notes(card: dict[str, dict[str, Any]], good: float) -> list[str]:
-    """What went best, and, when the weakest score is below `good`, what to try."""
+    """What went well (a skill that lost no points: one that lost some never is), and, when the weakest
+    score is below `good`, what to try."""
     if not card:
         return []
-    best = max(card.items(), key=lambda kv: kv[1]["score"])
+    notes = []
+    full = [kv for kv in card.items() if kv[1]["score"] >= 100]
+    if full:
+        notes.append(f"Went well: {full[0][0]} ({full[0][1]['basis']}).")
     worst = min(card.items(), key=lambda kv: kv[1]["score"])
-    notes = [f"Went well: {best[0]} ({best[1]['basis']})."]
-    if worst[1]["score"] < good and worst[0] != best[0]:
+    if worst[1]["score"] < good:
         notes.append(f"To try: {worst[0]} ({worst[1]['basis']}).")
     return notes
 
