@@ -4,8 +4,10 @@ One SQLite file (stdlib sqlite3) in WAL mode, readable by its owner only. A
 session is a row of metadata plus its event stream (the events of
 shared/EVENTS.md, cue actions included), written during the call by a
 `SessionWriter` that commits at least once per second of audio, so a crash
-loses at most the last second or two. Everything passes through
-`callcue.store.redaction` before it is written.
+loses at most the last second or two. Everything passes through the session's
+`callcue.store.callredact.CallRedactor` before it is written: a number read out over
+several utterances is held as `[digits]` until it is settled, then its rows are
+rewritten (as `[card]`..., or in clear for an ordinary number) at the next commit.
 
 Errors reach the caller as `CallcueError` with the file, what happened and what
 to do; what was already committed is never touched by an error path. A
@@ -34,6 +36,7 @@ from callcue import paths
 from callcue.engine import events as ev
 from callcue.errors import CallcueError
 from callcue.store import schema
+from callcue.store.callredact import CallRedactor
 from callcue.store.redaction import redact, redact_event, redact_value
 
 KINDS = ("live", "demo", "analyze", "chat")
@@ -204,6 +207,7 @@ class SessionStore:
     `path` defaults to `default_path()`. `timeout` is how long to wait for another
     process's lock before giving up with a clear message. `max_bytes` caps the
     database size (SQLite's max_page_count): past it, writes fail as on a full disk.
+    `redaction` tunes the redaction across a call (`CallRedactor`'s gap_s, after_card_s, asked_s).
     """
 
     def __init__(
@@ -212,8 +216,10 @@ class SessionStore:
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_bytes: int | None = None,
+        redaction: dict[str, float] | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else default_path()
+        self._redaction = dict(redaction or {})  # CallRedactor's gap_s, after_card_s, asked_s
         self.timeout = timeout
         self.read_only = False
         self.version = 0
@@ -221,6 +227,9 @@ class SessionStore:
         self._max_bytes: int | None = None
         self._lock = threading.RLock()
         self._buffers: dict[str, list[tuple[str, int, str, float, str]]] = {}
+        # Events already committed whose stored form changed (a held number settled): seq -> row.
+        self._rewrites: dict[str, dict[int, tuple[str, int, str, float, str]]] = {}
+        self._redactors: dict[str, CallRedactor] = {}
         self._next_seq: dict[str, int] = {}
         self._clock: dict[str, float] = {}
         self._committed_clock: dict[str, float] = {}
@@ -481,21 +490,60 @@ class SessionStore:
             if session_id not in self._next_seq:
                 self._adopt(session_id)
             buffer = self._buffers.setdefault(session_id, [])
+            redactor = self._redactor(session_id)
             for event in events:
-                clean = redact_event(event)
-                data = clean.to_dict()
                 seq = self._next_seq[session_id]
                 self._next_seq[session_id] = seq + 1
-                buffer.append(
-                    (session_id, seq, clean.type, round(clean.time, 3),
-                     json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-                )
+                clean = redactor.add(seq, event)
+                row = self._row(session_id, seq, clean)
+                buffer.append(row)
                 self._clock[session_id] = max(self._clock.get(session_id, 0.0), _clock(clean))
                 if isinstance(clean, ev.Frustration):
                     self._peak[session_id] = max(self._peak.get(session_id, 0.0), float(clean.level))
-                if schema.escalation_in(data):
+                if schema.escalation_in(json.loads(row[4])):
                     self._flags.setdefault(session_id, set()).add("escalation")
+            self._take_rewrites(session_id)
             return len(buffer)
+
+    def _redactor(self, session_id: str) -> CallRedactor:
+        """The session's redaction, which remembers what each speaker is reading out."""
+        redactor = self._redactors.get(session_id)
+        if redactor is None:
+            redactor = self._redactors[session_id] = CallRedactor(**self._redaction)
+        return redactor
+
+    @staticmethod
+    def _row(session_id: str, seq: int, clean: ev.Event) -> tuple[str, int, str, float, str]:
+        data = clean.to_dict()
+        return (session_id, seq, clean.type, round(clean.time, 3),
+                json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+    def _take_rewrites(self, session_id: str) -> None:
+        """Put the redactor's settled numbers into the rows: in the buffer if not yet committed,
+        else as a rewrite of the committed row at the next flush."""
+        redactor = self._redactors.get(session_id)
+        if redactor is None:
+            return
+        updates = redactor.take_updates()
+        if not updates:
+            return
+        buffer = self._buffers.get(session_id, [])
+        where = {row[1]: i for i, row in enumerate(buffer)}
+        for seq, event in updates.items():
+            row = self._row(session_id, seq, event)
+            if seq in where:
+                buffer[where[seq]] = row
+            else:
+                self._rewrites.setdefault(session_id, {})[seq] = row
+
+    def advance(self, session_id: str, t: float) -> None:
+        """Call time reached `t` without events: a number not continued in time is settled
+        (its rows rewritten at the next flush)."""
+        with self._lock:
+            redactor = self._redactors.get(session_id)
+            if redactor is not None:
+                redactor.advance(t)
+                self._take_rewrites(session_id)
 
     def _adopt(self, session_id: str) -> None:
         """Append to a session begun by another store object (or an earlier run)."""
@@ -514,6 +562,11 @@ class SessionStore:
             self._peak[session_id] = float(row[1])
         self._flags[session_id] = flags
 
+    def rewrites(self, session_id: str) -> int:
+        """Committed events whose stored form changed and waits for the next flush."""
+        with self._lock:
+            return len(self._rewrites.get(session_id, {}))
+
     def pending(self, session_id: str | None = None) -> int:
         """Events buffered and not yet committed."""
         with self._lock:
@@ -526,6 +579,12 @@ class SessionStore:
             rows = self._buffers.get(sid)
             if rows:
                 conn.executemany("INSERT INTO events (session_id, seq, type, t, json) VALUES (?, ?, ?, ?, ?)", rows)
+            rewrites = self._rewrites.get(sid)
+            if rewrites:
+                conn.executemany(
+                    "UPDATE events SET type = ?, t = ?, json = ? WHERE session_id = ? AND seq = ?",
+                    [(r[2], r[3], r[4], r[0], r[1]) for r in rewrites.values()],
+                )
             conn.execute(
                 "UPDATE sessions SET duration_s = max(coalesce(duration_s, 0), ?),"
                 " peak_frustration = CASE WHEN ? IS NULL THEN peak_frustration"
@@ -543,8 +602,8 @@ class SessionStore:
         On failure (locked, disk full) nothing is half-written: the events stay buffered
         and the next flush tries again."""
         with self._lock:
-            ids = [session_id] if session_id is not None else list(self._buffers)
-            ids = [sid for sid in ids if self._buffers.get(sid)]
+            ids = [session_id] if session_id is not None else list(self._buffers) + list(self._rewrites)
+            ids = list(dict.fromkeys(sid for sid in ids if self._buffers.get(sid) or self._rewrites.get(sid)))
             if not ids:
                 return 0
             self._writable("recording events")
@@ -552,7 +611,8 @@ class SessionStore:
                 self._write_buffers(self._conn, ids)
             count = 0
             for sid in ids:
-                count += len(self._buffers.pop(sid))
+                count += len(self._buffers.pop(sid, []))
+                self._rewrites.pop(sid, None)
                 self._committed_clock[sid] = self._clock.get(sid, 0.0)
         self._secure_files()
         return count
@@ -570,6 +630,12 @@ class SessionStore:
         with self._lock:
             if session_id not in self._next_seq:
                 self._adopt(session_id)
+            redactor = self._redactors.get(session_id)
+            if redactor is not None:
+                redactor.close()  # the call is over: every held number is settled now
+                self._take_rewrites(session_id)
+                if isinstance(summary, ev.Event):
+                    summary = redactor.add(-1, summary)  # quotes of settled numbers masked too
             with self._transaction("finishing the session") as conn:
                 self._write_buffers(conn, [session_id])
                 summary_dict = self._summary_dict(conn, session_id, summary)
@@ -627,7 +693,8 @@ class SessionStore:
         return data
 
     def _forget(self, session_id: str) -> None:
-        for table in (self._buffers, self._next_seq, self._clock, self._committed_clock, self._peak, self._flags):
+        for table in (self._buffers, self._next_seq, self._clock, self._committed_clock, self._peak, self._flags,
+                      self._rewrites, self._redactors):
             table.pop(session_id, None)
 
     def recover(self, force: bool = False) -> list[StoredSession]:
@@ -873,6 +940,9 @@ class SessionWriter:
     def advance(self, t: float) -> None:
         """The audio clock reached `t` (seconds) with or without events."""
         self.now = max(self.now, t)
+        self.store.advance(self.session_id, self.now)
+        if self.store.rewrites(self.session_id):
+            self._pending = max(self._pending, 1)  # a held number was settled: its row changes
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
