@@ -47,6 +47,9 @@ def open_store(path: str | Path | None = None, *, recover: bool = True,
     return store, recovered
 
 
+MAX_WAITING = 50_000  # events kept in memory while saves fail: about 10 hours of a busy call
+
+
 class Recorder:
     """Writes one call to the store as its events arrive; thread-safe.
 
@@ -54,6 +57,11 @@ class Recorder:
     leaves no empty session behind. Save failures raise `SaveError`, or, when `on_error` is
     given, are handed to it (at most once per failed save) and retried a second of audio later,
     so a live call goes on while the disk is full and nothing already buffered is lost.
+
+    With `on_error`, even the session's start may fail (a disk full when the call begins): the
+    events are then held here and written, all of them, once a save works. What waits in memory
+    (held here or buffered by the store) is bounded by `max_waiting` events; past it, later
+    events are not kept until a save works, said once through `on_error`.
     """
 
     def __init__(
@@ -64,10 +72,16 @@ class Recorder:
         every_s: float = 1.0,
         on_commit: Callable[[float], None] | None = None,
         on_error: Callable[[CallcueError], None] | None = None,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         self.store = store
         self.meta = meta
         self.every_s = every_s
+        self.max_waiting = max_waiting
+        self.dropped = 0  # events not kept because too many were waiting for a save
+        self._held: list[ev.Event] = []  # events of a session that could not be begun yet
+        self._clock = 0.0
+        self._next_try = 0.0
         self.on_commit = on_commit
         self.on_error = on_error
         self.session_id: str | None = None
@@ -120,14 +134,20 @@ class Recorder:
         for the next start to recover), and close the store if this recorder opened it."""
         sid = self.session_id
         try:
-            if finished and sid is not None:
-                self.finish()
+            if finished and (sid is not None or self._held):
+                sid = self.finish()
+            elif self._held and self._started():  # held since a failed start: saved for the next start to recover
+                sid = self.session_id
+                self.store.flush()
             elif self.owns_store:
                 self.store.flush()
         except CallcueError as err:
             if warn is None:
                 raise
-            warn(f"callcue: saving the call: {err}; what was saved before is kept and recovered at the next start")
+            if self.session_id is None:
+                warn(f"callcue: this call could not be saved: {err}")
+            else:
+                warn(f"callcue: saving the call: {err}; what was saved before is kept and recovered at the next start")
         finally:
             if self.owns_store:
                 self.store.close()
@@ -139,19 +159,74 @@ class Recorder:
         if not batch:
             return
         with self._lock:
-            self.begin()
-            assert self.writer is not None
             for event in batch:
                 if isinstance(event, ev.Summary):
                     self.summary = event
                 self.events += 1
-                self._guard(lambda event=event: self.writer.write(event))
+                self._clock = max(self._clock, _clock(event))
+            if not self._started():
+                for event in batch:
+                    self._keep(event)
+                return
+            for event in batch:
+                self._write_one(event)
 
     __call__ = write
+
+    def _started(self) -> bool:
+        """Is the session begun? Tries (again, at most once per `every_s` of audio) when it is not."""
+        if self.session_id is not None:
+            return True
+        if self.on_error is None:
+            self.begin()  # raises SaveError
+            return True
+        if self._clock < self._next_try:
+            return False
+        self._next_try = self._clock + self.every_s
+        try:
+            self.begin()
+        except SaveError as err:
+            self.on_error(err)
+            return False
+        held, self._held = self._held, []
+        for event in held:  # everything since the call began, in order
+            self._write_one(event)
+        return True
+
+    def _waiting(self) -> int:
+        if self.session_id is None:
+            return len(self._held)
+        return self.store.pending(self.session_id)
+
+    def _full(self, event: ev.Event) -> bool:
+        """Too many events wait for a save: this one is not kept (the call's start and summary always are)."""
+        if isinstance(event, (ev.CallStart, ev.Summary)) or self._waiting() < self.max_waiting:
+            return False
+        self.dropped += 1
+        if self.dropped == 1 and self.on_error is not None:
+            self.on_error(SaveError(
+                f"{self.max_waiting} events of this call are waiting in memory for a save that "
+                f"works ({self.store.path}); later ones are not kept until one does. Free some disk space."
+            ))
+        return True
+
+    def _keep(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Partial) or self._full(event):
+            return  # captions are not stored anyway
+        self._held.append(event)
+
+    def _write_one(self, event: ev.Event) -> None:
+        assert self.writer is not None
+        if self._full(event):
+            return
+        self._guard(lambda: self.writer.write(event))
 
     def advance(self, t: float) -> None:
         """Audio time reached `t`: saves what waits once a second has passed."""
         with self._lock:
+            self._clock = max(self._clock, t)
+            if self.writer is None and self._held:
+                self._started()
             if self.writer is not None:
                 self._guard(lambda: self.writer.advance(t))
 
@@ -164,8 +239,13 @@ class Recorder:
         """Save the rest and close the session with its summary (the last one written if None).
         A failure here always raises: the session stays open and is recovered at the next start."""
         with self._lock:
+            held_before = self.session_id is None
             sid = self.begin()
             assert self.writer is not None
+            if held_before:
+                held, self._held = self._held, []
+                for event in held:
+                    self._write_one(event)
             try:
                 self.writer.finish(summary if summary is not None else self.summary, duration_s)
             except SaveError:
@@ -174,6 +254,15 @@ class Recorder:
                 raise SaveError(str(err)) from err
             self.finished = True
             return sid
+
+
+def _clock(event: ev.Event) -> float:
+    best = 0.0
+    for name in ("at", "start", "end"):
+        value = getattr(event, name, None)
+        if isinstance(value, (int, float)):
+            best = max(best, float(value))
+    return best
 
 
 def start_recording(meta: SessionMeta | dict[str, Any], *, warn: Callable[[str], None],

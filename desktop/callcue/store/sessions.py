@@ -222,6 +222,9 @@ class SessionStore:
         self._redaction = dict(redaction or {})  # CallRedactor's gap_s, after_card_s, asked_s
         self.timeout = timeout
         self.read_only = False
+        self.damaged: str | None = None  # why it is damaged, once SQLite said so: never written again
+        self._read_only_why: str | None = None  # "the folder is read-only", ...; None: a newer schema
+        self._created = False
         self.version = 0
         self.migrated_from: int | None = None
         self._max_bytes: int | None = None
@@ -242,6 +245,17 @@ class SessionStore:
 
     # -- opening --------------------------------------------------------------------------
 
+    def _cannot_write(self) -> str | None:
+        """Why an existing database cannot be written (read-only folder, file or disk), or None."""
+        folder = self.path.parent
+        if not self.path.exists():
+            return None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"its folder {folder} is read-only"
+        if not os.access(self.path, os.W_OK):
+            return "the file is read-only"
+        return None
+
     def _prepare_dir(self) -> None:
         folder = self.path.parent
         private = self.path == default_path() or not folder.exists()
@@ -252,7 +266,8 @@ class SessionStore:
             if not self.path.exists():
                 # Create the file ourselves so it is private from its first byte; SQLite gives
                 # the -wal and -shm files the database file's mode.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                self._created = True
         except OSError as err:
             raise CallcueError(
                 f"Cannot create the sessions database {self.path}: {err.strerror or err}. "
@@ -271,6 +286,50 @@ class SessionStore:
                 pass  # a file we do not own (shared folder): leave its mode to its owner
 
     def _open(self) -> sqlite3.Connection:
+        why = self._cannot_write()
+        if why is not None:
+            return self._open_read_only(why)
+        try:
+            return self._open_writable()
+        except BaseException:
+            self._remove_if_created()
+            raise
+
+    def _remove_if_created(self) -> None:
+        """A database this store created and could not set up (full disk) leaves no empty file."""
+        if not self._created:
+            return
+        for suffix in ("-wal", "-shm", ""):
+            try:
+                if os.path.getsize(f"{self.path}{suffix}") == 0 or suffix == "-shm":
+                    os.remove(f"{self.path}{suffix}")
+            except OSError:
+                pass
+
+    def _open_read_only(self, why: str) -> sqlite3.Connection:
+        """Open an existing database that cannot be written: read it, never change it."""
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        if not os.path.exists(f"{self.path}-wal"):
+            # Without a -wal there is nothing beyond the main file; SQLite could not make the
+            # -shm index in a read-only folder, so read the file as it is.
+            uri += "&immutable=1"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None,
+                                   check_same_thread=False)
+            with self._errors("opening it read-only", conn=None):
+                self.version = schema.user_version(conn)
+        except sqlite3.Error as err:
+            raise CallcueError(
+                f"Cannot read the sessions database {self.path} ({why}): {err}. "
+                "Check the folder's permissions, or choose another sessions file in settings."
+            ) from err
+        self.read_only = True
+        self._read_only_why = why
+        return conn
+
+    def _open_writable(self) -> sqlite3.Connection:
         self._prepare_dir()
         # Look at the header before SQLite does: on a file that is not a database it may tidy
         # away a -wal it cannot use, and the backup must hold everything as it was.
@@ -399,14 +458,28 @@ class SessionStore:
             if conn is not None and ("not a database" in text or "malformed" in text or "corrupt" in text):
                 conn.close()
                 raise self._move_aside(str(err)) from err
+            self.damaged = str(err)  # from now on nothing is written into it
             raise CallcueError(
                 f"The sessions database {self.path} is damaged ({err}, while {action}). It was "
                 "left as it is: close Callcue, copy the file somewhere safe, then try "
                 f"`sqlite3 {self.path} .recover | sqlite3 rescued.db`, or choose another sessions "
-                "file in settings."
+                "file in settings; nothing more is written into it."
             ) from err
 
     def _writable(self, action: str) -> None:
+        if self.damaged is not None:
+            raise CallcueError(
+                f"The sessions database {self.path} is damaged ({self.damaged}), so it is not used for "
+                f"{action}: nothing is written into a damaged file. Close Callcue, copy the file somewhere "
+                f"safe, then try `sqlite3 {self.path} .recover | sqlite3 rescued.db`, or choose another "
+                "sessions file in settings."
+            )
+        if self.read_only and self._read_only_why is not None:
+            raise CallcueError(
+                f"The sessions database {self.path} cannot be written ({self._read_only_why}), so it "
+                f"was only read and cannot be used for {action}. Fix the permissions, or choose "
+                "another sessions file in settings."
+            )
         if self.read_only:
             raise CallcueError(
                 f"The sessions database {self.path} was written by a newer Callcue (schema "
@@ -861,7 +934,7 @@ class SessionStore:
         """Commit what is buffered (if possible) and close. Open sessions stay open."""
         with self._lock:
             try:
-                if not self.read_only:
+                if not self.read_only and self.damaged is None:
                     self.flush()
             finally:
                 self._conn.close()
