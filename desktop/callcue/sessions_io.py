@@ -1,18 +1,20 @@
 """Saving a call as a session while it happens: live calls, the demo and `analyze --save`.
 
     store = open_store()                                    # recovers what a crash left open
-    rec = Recorder(store, SessionMeta(kind="live", agent="kim", profile="acme"), on_error=show)
+    rec = Recorder(store, SessionMeta(kind="live", agent="kim"), on_error=show, engine=engine)
     for chunk in audio:                                     # the worker thread
         rec.write(engine.feed(channel, chunk))
-        rec.advance(engine.now)                             # saves at least once per second of audio
+        rec.advance(engine.now)                             # saves every 2 s of audio (playbook [store])
     rec.write(engine.finish())                              # the summary comes last
     rec.finish()
 
 or, for a stream that is already an iterable of events, `record(events, store, meta)`.
 
-Every save goes through `SessionWriter`, so a crash (kill -9, power cut) loses at most the last
-second or two of audio, and `SessionStore.recover()` at the next start marks the session
-`recovered`. Redaction happens in the store, before anything is written.
+Every save goes through `SessionWriter`, on the call's clock: at least every `[store] save_every_s`
+(2 s) of audio, with the turn still being spoken (Engine.open_turns) and its latest caption, and
+the call's duration so far (a hold too). A crash (kill -9, power cut) loses at most that, and
+`SessionStore.recover()` at the next start marks the session `recovered`. Redaction happens in the
+store (`callcue.store.callredact`), before anything is written.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ def open_store(path: str | Path | None = None, *, recover: bool = True,
     return store, recovered
 
 
+def save_every_s(engine: Any = None) -> float:
+    """How often a call is saved, in seconds of its audio: the playbook's `[store] save_every_s`
+    (the engine's playbook, else the default one)."""
+    if engine is not None and "store" in engine.playbook.data:
+        return float(engine.playbook.section("store")["save_every_s"])
+    from callcue.engine.playbook import load_playbook
+
+    return float(load_playbook().section("store")["save_every_s"])
+
+
 MAX_WAITING = 50_000  # events kept in memory while saves fail: about 10 hours of a busy call
 
 
@@ -69,14 +81,17 @@ class Recorder:
         store: SessionStore,
         meta: SessionMeta | dict[str, Any] | None = None,
         *,
-        every_s: float = 1.0,
+        every_s: float | None = None,
         on_commit: Callable[[float], None] | None = None,
         on_error: Callable[[CallcueError], None] | None = None,
         max_waiting: int = MAX_WAITING,
+        engine: Any = None,
     ) -> None:
         self.store = store
         self.meta = meta
-        self.every_s = every_s
+        self.engine = engine  # an Engine: its turns in progress are saved too (Engine.open_turns)
+        self.every_s = every_s if every_s is not None else save_every_s(engine)
+        self._partials: dict[str, ev.Partial] = {}  # the latest caption of each speaker's line in progress
         self.max_waiting = max_waiting
         self.dropped = 0  # events not kept because too many were waiting for a save
         self._held: list[ev.Event] = []  # events of a session that could not be begun yet
@@ -162,6 +177,10 @@ class Recorder:
             for event in batch:
                 if isinstance(event, ev.Summary):
                     self.summary = event
+                elif isinstance(event, ev.Partial):
+                    self._partials[event.who] = event
+                elif isinstance(event, ev.Utterance):
+                    self._partials.pop(event.who, None)  # the line is done: its captions are superseded
                 self.events += 1
                 self._clock = max(self._clock, _clock(event))
             if not self._started():
@@ -228,7 +247,14 @@ class Recorder:
             if self.writer is None and self._held:
                 self._started()
             if self.writer is not None:
-                self._guard(lambda: self.writer.advance(t))
+                progress = self._progress()
+                self._guard(lambda: self.writer.advance(t, progress))
+
+    def _progress(self) -> list[ev.Event]:
+        """The turns still being spoken and their latest captions: saved in place of the last ones,
+        so a crash during a long turn keeps all but the last `every_s` of it."""
+        turns = list(self.engine.open_turns()) if self.engine is not None else []
+        return turns + list(self._partials.values())
 
     @property
     def saved_until(self) -> float:
@@ -266,9 +292,11 @@ def _clock(event: ev.Event) -> float:
 
 
 def start_recording(meta: SessionMeta | dict[str, Any], *, warn: Callable[[str], None],
-                    path: str | Path | None = None) -> Recorder | None:
+                    path: str | Path | None = None, engine: Any = None) -> Recorder | None:
     """A Recorder on its own store for a live call or the demo, or None (said through `warn`) when
-    the sessions database cannot be used: the call goes on unsaved rather than not at all."""
+    the sessions database cannot be used: the call goes on unsaved rather than not at all.
+    `engine`: the call's Engine, so the turn in progress is saved too and the playbook says how
+    often to save (without it: saved when events come, at the default playbook's pace)."""
     try:
         store, recovered = open_store(path)
     except CallcueError as err:
@@ -287,7 +315,7 @@ def start_recording(meta: SessionMeta | dict[str, Any], *, warn: Callable[[str],
             failures.append(str(err))
             warn(f"callcue: saving the call: {err}")
 
-    recorder = Recorder(store, meta, on_error=said)
+    recorder = Recorder(store, meta, on_error=said, engine=engine)
     recorder.owns_store = True
     return recorder
 

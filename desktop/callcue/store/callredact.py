@@ -205,6 +205,12 @@ class CallRedactor:
         for who in list(self._chains):
             self._settle(who)
 
+    def progress(self, event: ev.Event) -> ev.Event:
+        """The stored form of an in-progress event (a partial caption: every number hidden)."""
+        if isinstance(event, ev.Partial):
+            return dataclasses.replace(redact_event(event), text=self._mask_all(event.text))
+        return self._scrub_event(redact_event(event))
+
     def take_updates(self) -> dict[int, ev.Event]:
         """Events already handed out whose stored form changed: seq -> new form."""
         out, self._updates = self._updates, {}

@@ -233,6 +233,11 @@ class SessionStore:
         # Events already committed whose stored form changed (a held number settled): seq -> row.
         self._rewrites: dict[str, dict[int, tuple[str, int, str, float, str]]] = {}
         self._redactors: dict[str, CallRedactor] = {}
+        # What is in progress (the turn being spoken, its latest caption): rows replaced at each
+        # flush, dropped when the session finishes (its final events supersede them).
+        self._tails: dict[str, list[ev.Event]] = {}
+        self._tail_seqs: dict[str, list[int]] = {}
+        self._tail_dirty: set[str] = set()
         self._next_seq: dict[str, int] = {}
         self._clock: dict[str, float] = {}
         self._committed_clock: dict[str, float] = {}
@@ -610,13 +615,51 @@ class SessionStore:
                 self._rewrites.setdefault(session_id, {})[seq] = row
 
     def advance(self, session_id: str, t: float) -> None:
-        """Call time reached `t` without events: a number not continued in time is settled
+        """Call time reached `t` without events: the session's duration is `t` at the next flush
+        (a crash during a hold keeps the hold), and a number not continued in time is settled
         (its rows rewritten at the next flush)."""
         with self._lock:
+            if session_id in self._next_seq:
+                self._clock[session_id] = max(self._clock.get(session_id, 0.0), t)
             redactor = self._redactors.get(session_id)
             if redactor is not None:
                 redactor.advance(t)
                 self._take_rewrites(session_id)
+
+    def set_progress(self, session_id: str, events: Iterable[ev.Event]) -> None:
+        """What is in progress now (open turns as Speech events, the latest partial caption of each
+        speaker): stored at the next flush in place of the previous ones, redacted like the rest
+        (a partial's numbers are all hidden), and dropped when the session finishes."""
+        with self._lock:
+            tail = list(events)
+            if tail != self._tails.get(session_id, []):
+                self._tails[session_id] = tail
+                self._tail_dirty.add(session_id)
+
+    def unsaved(self, session_id: str) -> bool:
+        """Is anything of the session not yet committed (events, rewrites, progress, its clock)?"""
+        with self._lock:
+            return bool(self._buffers.get(session_id) or self._rewrites.get(session_id)
+                        or session_id in self._tail_dirty
+                        or self._clock.get(session_id, 0.0) > self._committed_clock.get(session_id, 0.0))
+
+    def _write_tail(self, conn: sqlite3.Connection, sid: str, keep: bool) -> list[int]:
+        """Replace the session's progress rows; returns the seqs of the new ones."""
+        old = self._tail_seqs.get(sid, [])
+        if old:
+            conn.executemany("DELETE FROM events WHERE session_id = ? AND seq = ?", [(sid, q) for q in old])
+        if not keep:
+            return []
+        redactor = self._redactor(sid)
+        seqs: list[int] = []
+        for event in self._tails.get(sid, []):
+            seq = self._next_seq[sid]
+            self._next_seq[sid] = seq + 1
+            clean = redactor.progress(event)
+            conn.execute("INSERT INTO events (session_id, seq, type, t, json) VALUES (?, ?, ?, ?, ?)",
+                         self._row(sid, seq, clean))
+            seqs.append(seq)
+        return seqs
 
     def _adopt(self, session_id: str) -> None:
         """Append to a session begun by another store object (or an earlier run)."""
@@ -675,18 +718,30 @@ class SessionStore:
         On failure (locked, disk full) nothing is half-written: the events stay buffered
         and the next flush tries again."""
         with self._lock:
-            ids = [session_id] if session_id is not None else list(self._buffers) + list(self._rewrites)
-            ids = list(dict.fromkeys(sid for sid in ids if self._buffers.get(sid) or self._rewrites.get(sid)))
+            ids = [session_id] if session_id is not None else list(self._next_seq)
+            ids = [sid for sid in ids if sid in self._next_seq and self.unsaved(sid)]
             if not ids:
                 return 0
             self._writable("recording events")
-            with self._transaction("saving events"):
-                self._write_buffers(self._conn, ids)
+            next_seq = dict(self._next_seq)
+            tails: dict[str, list[int]] = {}
+            try:
+                with self._transaction("saving events") as conn:
+                    self._write_buffers(conn, ids)
+                    for sid in ids:
+                        if sid in self._tail_dirty:
+                            tails[sid] = self._write_tail(conn, sid, keep=True)
+            except BaseException:
+                self._next_seq.update(next_seq)  # the progress rows were not written
+                raise
             count = 0
             for sid in ids:
                 count += len(self._buffers.pop(sid, []))
                 self._rewrites.pop(sid, None)
                 self._committed_clock[sid] = self._clock.get(sid, 0.0)
+                if sid in tails:
+                    self._tail_seqs[sid] = tails[sid]
+                    self._tail_dirty.discard(sid)
         self._secure_files()
         return count
 
@@ -711,6 +766,7 @@ class SessionStore:
                     summary = redactor.add(-1, summary)  # quotes of settled numbers masked too
             with self._transaction("finishing the session") as conn:
                 self._write_buffers(conn, [session_id])
+                self._write_tail(conn, session_id, keep=False)  # the final events supersede the progress
                 summary_dict = self._summary_dict(conn, session_id, summary)
                 peak = summary_dict.get("frustration_peak") if summary_dict else None
                 if duration_s is None and summary_dict and summary_dict.get("duration_s"):
@@ -767,8 +823,9 @@ class SessionStore:
 
     def _forget(self, session_id: str) -> None:
         for table in (self._buffers, self._next_seq, self._clock, self._committed_clock, self._peak, self._flags,
-                      self._rewrites, self._redactors):
+                      self._rewrites, self._redactors, self._tails, self._tail_seqs):
             table.pop(session_id, None)
+        self._tail_dirty.discard(session_id)
 
     def recover(self, force: bool = False) -> list[StoredSession]:
         """Mark sessions left open by a process that has died as `recovered`; returns them.
@@ -1010,16 +1067,20 @@ class SessionWriter:
         for event in events:
             self.write(event)
 
-    def advance(self, t: float) -> None:
-        """The audio clock reached `t` (seconds) with or without events."""
+    def advance(self, t: float, progress: Iterable[ev.Event] | None = None) -> None:
+        """The audio clock reached `t` (seconds) with or without events. `progress`: what is in
+        progress (open turns, latest partials), saved with the next commit in place of the last."""
         self.now = max(self.now, t)
         self.store.advance(self.session_id, self.now)
-        if self.store.rewrites(self.session_id):
-            self._pending = max(self._pending, 1)  # a held number was settled: its row changes
+        if progress is not None:
+            self.store.set_progress(self.session_id, progress)
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        if self._pending and (self.now - self._last_try >= self.every_s or self._pending >= self.max_events):
+        if self._pending >= self.max_events:
+            self.flush()
+        elif self.now - self._last_try >= self.every_s and (self._pending or self.store.unsaved(self.session_id)):
+            # on the call's clock: at least every `every_s` of audio while anything (even only time) is unsaved
             self.flush()
 
     def flush(self) -> None:
