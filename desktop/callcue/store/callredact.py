@@ -20,14 +20,22 @@ settles it:
   line alone would judge it (with the card context).
 Then every line that held a piece is rewritten: with the tag (`[card]` for each group of the
 card) or, for an ordinary number ("I'll take two", "at ten thirty", "2019"), back in clear, as
-said. A line's held number is therefore in the database as `[digits]` for at most one line of
-that speaker or `gap_s` of call time, never in clear; a crash in that moment leaves `[digits]`
+said. A held number is therefore in the database as `[digits]` until the speaker's next line
+that does not go on with it (or `gap_s` of call time), never in clear; a crash in that moment leaves `[digits]`
 (safe, and the rest of the line kept). Numbers inside a line (prices, times, "two three-packs",
 "$45.99", "10:30") are never held: other words follow them, so they cannot go on.
 
+Another speaker asking for another detail in between ("and the expiry?") ends the number; a
+backchannel ("mm-hm") or "go on with the card number" does not, nor does an "um" on its own.
+
 After a card (tagged by the line or by the chain), for `after_card_s` of call time a 3-4 digit
-number by either speaker is its security code or expiry date (not when followed by "dollars",
-"minutes", ...). Other events that quote what was said (cue evidence, status messages, the
+number said as an answer (only linking words before it: "737", "and 09 26"; not "in 2019") by
+either speaker is its security code or expiry date, not when followed by "dollars", "minutes"...
+A card has one of each: once a code and an expiry date were heard, short numbers are ordinary
+again. A number that was hidden once is hidden wherever it is said again (the agent reading the
+code back), and a line repeating a number still held is held with it and settled with it.
+
+Other events that quote what was said (cue evidence, status messages, the
 summary's notes) are redacted by line, and any number in them that is a held or redacted piece
 is masked too. Partial captions, when stored at all, have every number of two or more digits
 masked: they are superseded by the utterance anyway.

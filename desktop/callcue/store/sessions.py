@@ -3,8 +3,10 @@
 One SQLite file (stdlib sqlite3) in WAL mode, readable by its owner only. A
 session is a row of metadata plus its event stream (the events of
 shared/EVENTS.md, cue actions included), written during the call by a
-`SessionWriter` that commits at least once per second of audio, so a crash
-loses at most the last second or two. Everything passes through the session's
+`SessionWriter` that commits on the call's clock (every `every_s` of audio,
+2 s from the playbook's `[store] save_every_s` via sessions_io), with what is in
+progress (`set_progress`: the open turn, its caption) and the duration so far, so
+a crash loses at most that much. Everything passes through the session's
 `callcue.store.callredact.CallRedactor` before it is written: a number read out over
 several utterances is held as `[digits]` until it is settled, then its rows are
 rewritten (as `[card]`..., or in clear for an ordinary number) at the next commit.
