@@ -303,8 +303,13 @@ def start_recording(meta: SessionMeta | dict[str, Any], *, warn: Callable[[str],
         warn(f"callcue: this call is not being saved: {err}")
         return None
     if store.read_only:
+        why = store.read_only_why
         store.close()
-        warn(f"callcue: this call is not being saved: {store.path} was written by a newer Callcue; update it.")
+        if why is not None:
+            warn(f"callcue: this call is not being saved: {store.path} cannot be written ({why}); fix its "
+                 "permissions or choose another sessions file in settings.")
+        else:
+            warn(f"callcue: this call is not being saved: {store.path} was written by a newer Callcue; update it.")
         return None
     for s in recovered:
         warn(f"callcue: recovered the unfinished session {s.id} ({s.duration_s or 0:.0f} s saved)")

@@ -152,3 +152,22 @@ def test_quotes_in_cues_and_summary_are_masked(tmp_path):
     assert loaded.summary["notes"] == ["customer read [account]"]  # one run of 8 digits: hidden by the line
     assert set(TAGS) >= {"[card]", "[code]", "[expiry]"}
     store.close()
+
+
+def test_an_export_of_an_old_session_is_redacted_across_the_call(tmp_path):
+    """A session stored before this redaction (line by line, the groups in clear): the report hides them."""
+    from callcue.report.data import build_report
+
+    db = tmp_path / "s.db"
+    with SessionStore(db) as store:
+        sid = store.begin({"kind": "live"})
+    conn = sqlite3.connect(db)
+    for seq, u in enumerate(utterances([["customer", "4111"], ["customer", "1111"], ["customer", "1111"],
+                                        ["customer", "1111"], ["customer", "I bought it in 2019"]])):
+        conn.execute("INSERT INTO events VALUES (?, ?, 'utterance', ?, ?)", (sid, seq, u.start, u.to_json()))
+    conn.commit()
+    conn.close()
+    with SessionStore(db) as store:
+        report = build_report(store.load(sid))
+    text = json.dumps([getattr(line, "text", str(line)) for line in report.transcript], default=str)
+    assert "4111" not in text and "1111" not in text and "2019" in text

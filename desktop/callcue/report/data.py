@@ -14,6 +14,7 @@ from typing import Any
 from callcue.engine import events as ev
 from callcue.engine.summary import cue_outcomes, frustration_timeline
 from callcue.store import StoredSession, redact, redact_event, redact_value
+from callcue.store.callredact import redact_stream
 
 WHO_ORDER = ("agent", "customer", "mixed")
 
@@ -98,7 +99,8 @@ def _partial_summary(events: list[ev.Event]) -> dict[str, Any]:
 
 def build_report(session: StoredSession) -> ReportData:
     """A report of a session loaded with its events (`SessionStore.load`)."""
-    stream = [redact_event(e) for e in session.events if not isinstance(e, ev.Partial)]
+    # Across the call, not line by line: a card read out in groups in an old database is hidden too.
+    stream = redact_stream([e for e in session.events if not isinstance(e, ev.Partial)])
     stream = ev.sort_stream(stream)
     summary_event = session.summary_event()
     if summary_event is None:

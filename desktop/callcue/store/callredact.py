@@ -426,6 +426,21 @@ class CallRedactor:
         return apply_spans(text, sorted(spans, key=lambda s: s.start))
 
 
+def redact_stream(events: list[ev.Event]) -> list[ev.Event]:
+    """A finished stream redacted across the call, as the store does it while the call runs
+    (for exports of sessions stored before this redaction, or by a store that missed it)."""
+    redactor = CallRedactor()
+    out: list[ev.Event] = []
+    for i, event in enumerate(events):
+        out.append(redactor.add(i, event))
+        for seq, updated in redactor.take_updates().items():
+            out[seq] = updated
+    redactor.close()
+    for seq, updated in redactor.take_updates().items():
+        out[seq] = updated
+    return out
+
+
 def _clock(event: ev.Event) -> float:
     best = 0.0
     for name in ("at", "start", "end"):
@@ -435,4 +450,4 @@ def _clock(event: ev.Event) -> float:
     return best
 
 
-__all__ = ["CallRedactor"]
+__all__ = ["CallRedactor", "redact_stream"]

@@ -225,7 +225,7 @@ class SessionStore:
         self.timeout = timeout
         self.read_only = False
         self.damaged: str | None = None  # why it is damaged, once SQLite said so: never written again
-        self._read_only_why: str | None = None  # "the folder is read-only", ...; None: a newer schema
+        self.read_only_why: str | None = None  # "the folder is read-only", ...; None: a newer schema
         self._created = False
         self.version = 0
         self.migrated_from: int | None = None
@@ -273,8 +273,11 @@ class SessionStore:
             if not self.path.exists():
                 # Create the file ourselves so it is private from its first byte; SQLite gives
                 # the -wal and -shm files the database file's mode.
-                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-                self._created = True
+                try:
+                    os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                    self._created = True
+                except FileExistsError:
+                    pass  # another Callcue made it a moment ago
         except OSError as err:
             raise CallcueError(
                 f"Cannot create the sessions database {self.path}: {err.strerror or err}. "
@@ -333,7 +336,7 @@ class SessionStore:
                 "Check the folder's permissions, or choose another sessions file in settings."
             ) from err
         self.read_only = True
-        self._read_only_why = why
+        self.read_only_why = why
         return conn
 
     def _open_writable(self) -> sqlite3.Connection:
@@ -481,9 +484,9 @@ class SessionStore:
                 f"safe, then try `sqlite3 {self.path} .recover | sqlite3 rescued.db`, or choose another "
                 "sessions file in settings."
             )
-        if self.read_only and self._read_only_why is not None:
+        if self.read_only and self.read_only_why is not None:
             raise CallcueError(
-                f"The sessions database {self.path} cannot be written ({self._read_only_why}), so it "
+                f"The sessions database {self.path} cannot be written ({self.read_only_why}), so it "
                 f"was only read and cannot be used for {action}. Fix the permissions, or choose "
                 "another sessions file in settings."
             )
