@@ -281,8 +281,9 @@ class CallRedactor:
             if context is None and last.head:
                 context = self._asked_context(who, u.start)
             answer = last.head or last.context is not None  # "737", not "I bought it in 2019"
+            wants = after_card - {r.tag for r in runs[:-1]}  # a code said earlier in the line is had
             self._chains[who] = _Chain([_Piece(seq, "last", last.digits)], context,
-                                       after_card if answer else frozenset(), u.end)
+                                       wants if answer else frozenset(), u.end)
             # Held while it may go on; a number the line alone tags keeps its tag meanwhile.
             line.overrides["last"] = (last.digits, last.tag or HELD)
             self._lines[seq] = line

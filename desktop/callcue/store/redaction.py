@@ -364,6 +364,8 @@ class Run:
     tail: bool = False  # only a few linking words after it: the number may go on in the next line
     unit: bool = False  # followed by "dollars", "minutes", ...: an amount, not an identifier
     month: int | None = None  # start of a month name just before it ("September twenty six")
+    first_token: int = 0  # token range in the line, for joining groups said with "and" between
+    last_token: int = 0
 
 
 def _edge(tokens: list[_Token], indices: range, words: set[str]) -> bool:
@@ -398,7 +400,7 @@ def _month_before(tokens: list[_Token], first: int) -> int | None:
 
 
 def _make_run(masked: str, tokens: list[_Token], run: list[_Item], after_card: bool | frozenset[str],
-              prev_last: int = -1) -> Run:
+              prev_last: int = -1, prev_tagged: bool = False) -> Run:
     start, end = run[0].start, run[-1].end
     # A leading "+", "(" or "[" belongs to the number: "+44 20 7946 0958", "(555) 123-4567", "[4111]".
     first = run[0].first
@@ -416,8 +418,8 @@ def _make_run(masked: str, tokens: list[_Token], run: list[_Item], after_card: b
     unit = nxt is not None and tokens[nxt].text.lower() in _UNIT_AFTER
     # After a card, a short number is its code or expiry only when said as an answer: nothing but
     # linking words since the line's start or its last number ("737", "and 09 26"), not "in 2019".
-    near = _edge(tokens, range(prev_last + 1, first), _LEAD)
-    tag = _classify(digits, masked[start:end].strip("()[]"), context, after_card and near and not unit)
+    near = _edge(tokens, range(prev_last + 1, first), _LEAD) if prev_last < 0 or prev_tagged else False
+    tag = _classify(digits, masked[start:end].strip("()[]"), context, after_card if near and not unit else False)
     month = _month_before(tokens, first)
     wants_expiry = after_card is True or (not isinstance(after_card, bool) and EXPIRY in after_card)
     if month is not None and (wants_expiry or context == "expiry" or _context(masked, tokens[month].start) == "expiry"):
@@ -426,7 +428,7 @@ def _make_run(masked: str, tokens: list[_Token], run: list[_Item], after_card: b
         start, end, digits, tag, context,
         head=_edge(tokens, range(0, first), _LEAD),
         tail=_edge(tokens, range(last + 1, len(tokens)), _TRAIL),
-        unit=unit, month=month,
+        unit=unit, month=month, first_token=first, last_token=last,
     )
 
 
@@ -462,12 +464,13 @@ def analyse(text: str, after_card: bool | frozenset[str] = False) -> tuple[list[
     runs: list[Run] = []
     prev_last = -1
     for group in groups:
-        run = _make_run(masked, tokens, group, after_card, prev_last)
+        prev_tagged = bool(runs and runs[-1].tag)
+        run = _make_run(masked, tokens, group, after_card, prev_last, prev_tagged)
         if run.tag is None and len(run.digits) >= 5:
             # Only when it decides the matter, so "... one two for the refund" keeps its "for".
             longer = _with_homophone(tokens, group)
             if longer:
-                alt = _make_run(masked, tokens, longer, after_card, prev_last)
+                alt = _make_run(masked, tokens, longer, after_card, prev_last, prev_tagged)
                 if alt.tag is not None:
                     run = alt
         if run.tag == CARD:
@@ -476,7 +479,32 @@ def analyse(text: str, after_card: bool | frozenset[str] = False) -> tuple[list[
             after_card = after_card - {run.tag}
         runs.append(run)
         prev_last = group[-1].last
+    _join_said_groups(tokens, runs)
     return sorted(spans, key=lambda s: s.start), runs
+
+
+_JOIN_WORDS = {"and", "then", "next"} | _FILLERS
+
+
+def _join_said_groups(tokens: list[_Token], runs: list[Run]) -> None:
+    """Groups of a card said with "and" or "then" between ("4111 and 1111 and 1111 and 1111"): one card.
+
+    Only a card: 13-19 digits in groups of three or more that pass Luhn, or four groups of four,
+    so "between 2019 and 2020" stays two years."""
+    i = 0
+    while i < len(runs):
+        j = i
+        while j + 1 < len(runs) and len(runs[j + 1].digits) >= 3 and len(runs[i].digits) >= 3 and _edge(
+                tokens, range(runs[j].last_token + 1, runs[j + 1].first_token), _JOIN_WORDS):
+            j += 1
+        if j > i:
+            group = runs[i:j + 1]
+            digits = "".join(r.digits for r in group)
+            sizes = [len(r.digits) for r in group]
+            if (13 <= len(digits) <= 19 and luhn_ok(digits)) or sizes == [4, 4, 4, 4]:
+                for r in group:
+                    r.tag = CARD
+        i = j + 1
 
 
 def find_spans(text: str, after_card: bool = False) -> list[Span]:
