@@ -117,6 +117,7 @@ def test_killed_analyze_save_is_recovered(tmp_path):
         assert not waited or b - min(waited) <= 2.25, f"events made at {min(waited)} waited until {b}"
     clock = max(getattr(e, "end", getattr(e, "at", 0.0)) for e in session.events if not isinstance(e, ev.CallStart))
     # The duration is the call's clock at the last save (past the last event: time without events counts).
-    assert session.duration_s == pytest.approx(last) and session.duration_s >= clock
+    # (One more save may have been committed as the kill came, before its line was printed.)
+    assert last - 1e-6 <= session.duration_s <= last + 2.1 and session.duration_s >= clock
     assert clock >= last - 2.0
     assert any(isinstance(e, ev.Utterance) and "[account]" in e.text for e in session.events)
