@@ -102,7 +102,8 @@ def test_full_disk_during_the_call(tmp_path):
     r = subprocess.run([sys.executable, "-c", CAPPED, str(db), "analyze", str(CALLS / "billing-dispute.wav"),
                         "--transcript", str(CALLS / "billing-dispute.vtt"), "--save"],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and r.stdout == ""
+    plain = run("analyze", CALLS / "billing-dispute.wav", "--transcript", CALLS / "billing-dispute.vtt")
+    assert r.returncode == 2 and r.stdout == plain.stdout != ""  # the analysis is printed all the same
     line = one_clean_line(r.stderr)
     assert "is full" in line and str(db) in line and "Everything saved before this is kept" in line
     # The next start (room again) recovers what was saved.
@@ -164,7 +165,7 @@ def test_corrupt_database_is_backed_up_and_reported(saved_db):
 
 
 def test_headless_demo_is_saved():
-    r = run("demo", "--headless", "--speed", "0", "--no-model")
+    r = run("demo", "--headless", "--speed", "0", "--no-model", "--save")  # kept only when asked
     assert r.returncode == 0, r.stderr
     listing = run("review", "--list", "--flag", "escalation")
     (row,) = listing.stdout.splitlines()
@@ -196,3 +197,26 @@ def test_live_recorder_keeps_the_call_going_on_a_full_disk(tmp_path):
     assert saved.state == "finished" and len(saved.events) == len(made)
     assert saved.summary["frustration_peak"] == 0.882
     store.close()
+
+
+FSIZE = """
+import resource, signal, sys
+from callcue import cli
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+raise SystemExit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_failed_save_still_prints_the_analysis_and_leaves_no_empty_file():
+    """No file may grow (RLIMIT_FSIZE 0 in the child): the sessions database cannot even be created."""
+    call = ("analyze", CALLS / "password-reset.wav", "--transcript", CALLS / "password-reset.vtt")
+    plain = run(*call)
+    r = subprocess.run([sys.executable, "-c", FSIZE, *map(str, call), "--save"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and r.stdout == plain.stdout != ""
+    line = one_clean_line(r.stderr)
+    assert "not saved" in line and str(default_path()) in line
+    assert not default_path().exists()  # no 0-byte sessions.db left behind
+    assert not list(default_path().parent.glob("sessions.db*"))

@@ -1,7 +1,7 @@
 """Crash recovery through the command line: `callcue analyze --save` is killed with SIGKILL in the
 middle of a long call; the next start finds the session recovered, holding every event the
-analysis had made up to its last save, and saves came at least once per second of audio while
-events waited, so at most the last second or two is lost."""
+analysis had made up to its last save, and saves came at least every 2 s of audio while events
+waited, so at most the last 2 s are lost."""
 
 from __future__ import annotations
 
@@ -65,6 +65,27 @@ def made_until(wav, vtt, until):
     return made
 
 
+def _numbers_masked(data: dict) -> dict:
+    """An event with every number in its text, and every tag, as "#": a number ending a line is stored
+    held ([digits]) until the speaker goes on (callredact.py), so the kill may find it held."""
+    import re
+
+    from callcue.store.redaction import Span as _Span
+    from callcue.store.redaction import analyse, apply_spans
+
+    def mask(text: str) -> str:
+        spans, runs = analyse(text)
+        spans += [_Span(r.start, r.end, "#") for r in runs]
+        return re.sub(r"\[[a-z]+\]", "#", apply_spans(text, sorted(spans, key=lambda x: x.start)))
+
+    out = dict(data)
+    if isinstance(out.get("text"), str):
+        out["text"] = mask(out["text"])
+    if isinstance(out.get("words"), list):
+        out["words"] = len(mask(" ".join(w["word"] for w in out["words"])).split())
+    return out
+
+
 def test_killed_analyze_save_is_recovered(tmp_path):
     wav, vtt, total = long_call(tmp_path, sorted(p.stem for p in CALLS.glob("*.wav")))
     assert total > 300
@@ -103,19 +124,21 @@ def test_killed_analyze_save_is_recovered(tmp_path):
     with SessionStore() as store:
         session = store.load(sid)
     assert session.state == "recovered" and session.summary is None
-    saved = [e.to_dict() for e in session.events]
+    saved = [_numbers_masked(e.to_dict()) for e in session.events]
     made = made_until(wav, vtt, last + 5.0)
-    expected = [redact_event(e).to_dict() for _, e in made]
+    expected = [_numbers_masked(redact_event(e).to_dict()) for _, e in made]
     # A clean prefix of what the analysis made: nothing half-written, nothing out of order.
     assert saved == expected[: len(saved)]
     # Everything made up to the last save it reported is there ...
     assert len(saved) >= sum(1 for at, _ in made if at <= last - 0.1)
-    # ... and saves came at least every second of audio while events waited, so no event waited
-    # for its save more than ~1 s (plus one 0.1 s chunk): a kill loses at most the last 1-2 s.
+    # ... and saves came at least every 2 s of audio (the playbook's [store] save_every_s) while
+    # events waited, so no event waited for its save more than 2 s (plus one 0.1 s chunk).
     for a, b in zip(saves, saves[1:], strict=False):
         waited = [at for at, _ in made if a < at <= b]
-        assert not waited or b - min(waited) <= 1.25, f"events made at {min(waited)} waited until {b}"
+        assert not waited or b - min(waited) <= 2.25, f"events made at {min(waited)} waited until {b}"
     clock = max(getattr(e, "end", getattr(e, "at", 0.0)) for e in session.events if not isinstance(e, ev.CallStart))
-    assert session.duration_s == pytest.approx(clock)
+    # The duration is the call's clock at the last save (past the last event: time without events counts).
+    # (One more save may have been committed as the kill came, before its line was printed.)
+    assert last - 1e-6 <= session.duration_s <= last + 2.1 and session.duration_s >= clock
     assert clock >= last - 2.0
     assert any(isinstance(e, ev.Utterance) and "[account]" in e.text for e in session.events)

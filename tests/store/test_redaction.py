@@ -93,4 +93,4 @@ def test_partial_cue_status_and_summary_text():
 
 
 def test_tags_are_the_documented_ones():
-    assert TAGS == ("[card]", "[ssn]", "[phone]", "[email]", "[account]")
+    assert TAGS == ("[card]", "[ssn]", "[phone]", "[email]", "[account]", "[code]", "[expiry]", "[digits]")

@@ -167,7 +167,8 @@ def open_call(spec: CallSpec, *, on_events: Callable[[list[Event]], None] = lamb
 
         recorder = start_recording(SessionMeta(kind=spec.kind, agent=spec.agent_name,
                                                profile=spec.profile or "default", devices=devices,
-                                               model=ref.name if model is not None else None), warn=warn)
+                                               model=ref.name if model is not None else None), warn=warn,
+                                   engine=engine)  # the turn in progress is saved too
     show = on_events if recorder is None else recorder.tee(on_events)
     pipeline = LivePipeline(engine, capture, model, words=words, on_events=show, on_tick=on_tick,
                             tick_gap_s=TICK_GAP_S if tick_gap_s is None else tick_gap_s,

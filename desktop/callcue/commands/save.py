@@ -91,7 +91,13 @@ def save_recordings(args: argparse.Namespace) -> int:
     folder = target.is_dir()
 
     progress = Progress(len(items))
-    store, recovered = open_store()
+    try:
+        store, recovered = open_store()
+    except CallcueError as err:
+        if folder:
+            raise
+        # One recording: what it says is still shown, then why it was not saved.
+        return _analyse_unsaved(args, items[0], err)
     for session in recovered:
         progress.line(f"callcue: recovered the unfinished session {session.id} ({session.source or session.kind}, "
                       f"{session.duration_s or 0:.0f} s saved)")
@@ -105,11 +111,12 @@ def save_recordings(args: argparse.Namespace) -> int:
                 if args.verbose:
                     progress.line(f"saved {t:.1f} s of {name}")
 
+            failures: list[CallcueError] = []
             recorder = Recorder(store, SessionMeta(
                 kind="analyze", agent=args.agent, profile=args.profile or "default",
                 started_at=_started_at(path) if path.exists() else None, source=str(path.resolve()),
                 model=getattr(args, "model", None),
-            ), on_commit=committed)
+            ), on_commit=committed, on_error=None if folder else failures.append)
 
             def on_event(event, recorder: Recorder = recorder, duration: list[float] = duration) -> None:
                 if isinstance(event, CallStart) and event.duration_s:
@@ -126,7 +133,6 @@ def save_recordings(args: argparse.Namespace) -> int:
                 events = analyze_recording(str(path), str(transcript) if transcript else None, args.playbook,
                                       args.profile, args.channels, on_event=on_event, on_chunk=on_chunk,
                                       model=getattr(args, "model", None))
-                sid = recorder.finish()
             except SaveError:
                 raise
             except CallcueError as err:
@@ -135,6 +141,15 @@ def save_recordings(args: argparse.Namespace) -> int:
                 failed += 1
                 progress.line(f"callcue: skipped {name}: {err}")
                 continue
+            try:
+                sid = recorder.finish()
+            except SaveError as err:
+                if folder:
+                    raise
+                # The analysis was done: print it, then say why it was not (all) saved.
+                _print_analysis(args, events, sys.stdout)
+                sys.stdout.flush()
+                raise CallcueError(str(err)) from None
             summary = recorder.summary
             peak = summary.frustration_peak if summary else None
             peak_text = f", peak frustration {peak:.2f}" if peak is not None else ""
@@ -151,6 +166,18 @@ def save_recordings(args: argparse.Namespace) -> int:
         progress.line(f"callcue: {len(items) - failed} of {len(items)} recordings saved to {store.path}"
                       + (f"; {failed} skipped (see above)" if failed else ""))
     return 2 if failed else 0
+
+
+def _analyse_unsaved(args: argparse.Namespace, item: tuple[Path, Path | None], err: CallcueError) -> int:
+    """The sessions database cannot be opened: analyse and print anyway, then say why nothing was saved."""
+    from callcue.calls.offline import analyze_recording
+
+    path, transcript = item
+    events = analyze_recording(str(path), str(transcript) if transcript else None, args.playbook, args.profile,
+                          args.channels, model=getattr(args, "model", None))
+    _print_analysis(args, events, sys.stdout)
+    sys.stdout.flush()
+    raise CallcueError(f"the analysis above was not saved: {err}")
 
 
 def _print_analysis(args: argparse.Namespace, events: list, out: TextIO) -> None:

@@ -130,6 +130,12 @@ class Engine:
     def now(self) -> float:
         return round(self.k * FRAME_S, 3)
 
+    def open_turns(self) -> list[Speech]:
+        """The turns still being spoken, as Speech events up to their last voiced frame, so a save
+        during a long turn keeps it (the final Speech event comes when the turn ends)."""
+        return [Speech(who=seg.who, start=round(seg.start, 3), end=round(seg.end, 3))
+                for seg in list(self.conversation._open.values())]
+
     def warm_up(self) -> None:
         """Import Praat and build the tokenizers now, not at the call's first utterance: that holds
         the GIL for up to 0.1 s and takes about 90 MB, which a live call's memory budget (the speech

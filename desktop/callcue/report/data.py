@@ -20,6 +20,7 @@ from callcue.engine.cues import HELD_REASONS
 from callcue.engine.playbook import load_playbook
 from callcue.engine.summary import SummaryRules, cue_outcomes, cues_held, frustration_timeline
 from callcue.store import StoredSession, redact, redact_event, redact_value
+from callcue.store.callredact import redact_stream
 
 WHO_ORDER = ("agent", "customer", "mixed")
 FLAG_LABELS = {"escalation": "escalation request"}
@@ -213,7 +214,8 @@ def build_report(session: StoredSession, rules: SummaryRules | None = None) -> R
     """A report of a session loaded with its events (`SessionStore.load`); `rules`: the levels and
     score bands to show it by (default: the default playbook's)."""
     rules = rules or summary_rules()
-    stream = [redact_event(e) for e in session.events if not isinstance(e, ev.Partial)]
+    # Across the call, not line by line: a card read out in groups in an old database is hidden too.
+    stream = redact_stream([e for e in session.events if not isinstance(e, ev.Partial)])
     stream = ev.sort_stream(stream)
     summary_event = session.summary_event()
     if summary_event is None:

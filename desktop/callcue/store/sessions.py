@@ -3,9 +3,13 @@
 One SQLite file (stdlib sqlite3) in WAL mode, readable by its owner only. A
 session is a row of metadata plus its event stream (the events of
 docs/events.md, cue actions included), written during the call by a
-`SessionWriter` that commits at least once per second of audio, so a crash
-loses at most the last second or two. Everything passes through
-`callcue.store.redaction` before it is written.
+`SessionWriter` that commits on the call's clock (every `every_s` of audio,
+2 s from the playbook's `[store] save_every_s` via sessions_io), with what is in
+progress (`set_progress`: the open turn, its caption) and the duration so far, so
+a crash loses at most that much. Everything passes through the session's
+`callcue.store.callredact.CallRedactor` before it is written: a number read out over
+several utterances is held as `[digits]` until it is settled, then its rows are
+rewritten (as `[card]`..., or in clear for an ordinary number) at the next commit.
 
 Errors reach the caller as `CallcueError` with the file, what happened and what
 to do; what was already committed is never touched by an error path. A
@@ -34,6 +38,7 @@ from callcue import paths
 from callcue.engine import events as ev
 from callcue.errors import CallcueError
 from callcue.store import schema
+from callcue.store.callredact import CallRedactor
 from callcue.store.redaction import redact, redact_event, redact_value
 
 KINDS = ("live", "demo", "analyze", "chat")
@@ -204,6 +209,7 @@ class SessionStore:
     `path` defaults to `default_path()`. `timeout` is how long to wait for another
     process's lock before giving up with a clear message. `max_bytes` caps the
     database size (SQLite's max_page_count): past it, writes fail as on a full disk.
+    `redaction` tunes the redaction across a call (`CallRedactor`'s gap_s, after_card_s, asked_s).
     """
 
     def __init__(
@@ -212,15 +218,28 @@ class SessionStore:
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_bytes: int | None = None,
+        redaction: dict[str, float] | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else default_path()
+        self._redaction = dict(redaction or {})  # CallRedactor's gap_s, after_card_s, asked_s
         self.timeout = timeout
         self.read_only = False
+        self.damaged: str | None = None  # why it is damaged, once SQLite said so: never written again
+        self.read_only_why: str | None = None  # "the folder is read-only", ...; None: a newer schema
+        self._created = False
         self.version = 0
         self.migrated_from: int | None = None
         self._max_bytes: int | None = None
         self._lock = threading.RLock()
         self._buffers: dict[str, list[tuple[str, int, str, float, str]]] = {}
+        # Events already committed whose stored form changed (a held number settled): seq -> row.
+        self._rewrites: dict[str, dict[int, tuple[str, int, str, float, str]]] = {}
+        self._redactors: dict[str, CallRedactor] = {}
+        # What is in progress (the turn being spoken, its latest caption): rows replaced at each
+        # flush, dropped when the session finishes (its final events supersede them).
+        self._tails: dict[str, list[ev.Event]] = {}
+        self._tail_seqs: dict[str, list[int]] = {}
+        self._tail_dirty: set[str] = set()
         self._next_seq: dict[str, int] = {}
         self._clock: dict[str, float] = {}
         self._committed_clock: dict[str, float] = {}
@@ -233,6 +252,17 @@ class SessionStore:
 
     # -- opening --------------------------------------------------------------------------
 
+    def _cannot_write(self) -> str | None:
+        """Why an existing database cannot be written (read-only folder, file or disk), or None."""
+        folder = self.path.parent
+        if not self.path.exists():
+            return None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"its folder {folder} is read-only"
+        if not os.access(self.path, os.W_OK):
+            return "the file is read-only"
+        return None
+
     def _prepare_dir(self) -> None:
         folder = self.path.parent
         private = self.path == default_path() or not folder.exists()
@@ -243,7 +273,11 @@ class SessionStore:
             if not self.path.exists():
                 # Create the file ourselves so it is private from its first byte; SQLite gives
                 # the -wal and -shm files the database file's mode.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                try:
+                    os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                    self._created = True
+                except FileExistsError:
+                    pass  # another Callcue made it a moment ago
         except OSError as err:
             raise CallcueError(
                 f"Cannot create the sessions database {self.path}: {err.strerror or err}. "
@@ -262,6 +296,50 @@ class SessionStore:
                 pass  # a file we do not own (shared folder): leave its mode to its owner
 
     def _open(self) -> sqlite3.Connection:
+        why = self._cannot_write()
+        if why is not None:
+            return self._open_read_only(why)
+        try:
+            return self._open_writable()
+        except BaseException:
+            self._remove_if_created()
+            raise
+
+    def _remove_if_created(self) -> None:
+        """A database this store created and could not set up (full disk) leaves no empty file."""
+        if not self._created:
+            return
+        for suffix in ("-wal", "-shm", ""):
+            try:
+                if os.path.getsize(f"{self.path}{suffix}") == 0 or suffix == "-shm":
+                    os.remove(f"{self.path}{suffix}")
+            except OSError:
+                pass
+
+    def _open_read_only(self, why: str) -> sqlite3.Connection:
+        """Open an existing database that cannot be written: read it, never change it."""
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        if not os.path.exists(f"{self.path}-wal"):
+            # Without a -wal there is nothing beyond the main file; SQLite could not make the
+            # -shm index in a read-only folder, so read the file as it is.
+            uri += "&immutable=1"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None,
+                                   check_same_thread=False)
+            with self._errors("opening it read-only", conn=None):
+                self.version = schema.user_version(conn)
+        except sqlite3.Error as err:
+            raise CallcueError(
+                f"Cannot read the sessions database {self.path} ({why}): {err}. "
+                "Check the folder's permissions, or choose another sessions file in settings."
+            ) from err
+        self.read_only = True
+        self.read_only_why = why
+        return conn
+
+    def _open_writable(self) -> sqlite3.Connection:
         self._prepare_dir()
         # Look at the header before SQLite does: on a file that is not a database it may tidy
         # away a -wal it cannot use, and the backup must hold everything as it was.
@@ -390,14 +468,28 @@ class SessionStore:
             if conn is not None and ("not a database" in text or "malformed" in text or "corrupt" in text):
                 conn.close()
                 raise self._move_aside(str(err)) from err
+            self.damaged = str(err)  # from now on nothing is written into it
             raise CallcueError(
                 f"The sessions database {self.path} is damaged ({err}, while {action}). It was "
                 "left as it is: close Callcue, copy the file somewhere safe, then try "
                 f"`sqlite3 {self.path} .recover | sqlite3 rescued.db`, or choose another sessions "
-                "file in settings."
+                "file in settings; nothing more is written into it."
             ) from err
 
     def _writable(self, action: str) -> None:
+        if self.damaged is not None:
+            raise CallcueError(
+                f"The sessions database {self.path} is damaged ({self.damaged}), so it is not used for "
+                f"{action}: nothing is written into a damaged file. Close Callcue, copy the file somewhere "
+                f"safe, then try `sqlite3 {self.path} .recover | sqlite3 rescued.db`, or choose another "
+                "sessions file in settings."
+            )
+        if self.read_only and self.read_only_why is not None:
+            raise CallcueError(
+                f"The sessions database {self.path} cannot be written ({self.read_only_why}), so it "
+                f"was only read and cannot be used for {action}. Fix the permissions, or choose "
+                "another sessions file in settings."
+            )
         if self.read_only:
             raise CallcueError(
                 f"The sessions database {self.path} was written by a newer Callcue (schema "
@@ -481,21 +573,98 @@ class SessionStore:
             if session_id not in self._next_seq:
                 self._adopt(session_id)
             buffer = self._buffers.setdefault(session_id, [])
+            redactor = self._redactor(session_id)
             for event in events:
-                clean = redact_event(event)
-                data = clean.to_dict()
                 seq = self._next_seq[session_id]
                 self._next_seq[session_id] = seq + 1
-                buffer.append(
-                    (session_id, seq, clean.type, round(clean.time, 3),
-                     json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-                )
+                clean = redactor.add(seq, event)
+                row = self._row(session_id, seq, clean)
+                buffer.append(row)
                 self._clock[session_id] = max(self._clock.get(session_id, 0.0), _clock(clean))
                 if isinstance(clean, ev.Frustration):
                     self._peak[session_id] = max(self._peak.get(session_id, 0.0), float(clean.level))
-                if schema.escalation_in(data):
+                if schema.escalation_in(json.loads(row[4])):
                     self._flags.setdefault(session_id, set()).add("escalation")
+            self._take_rewrites(session_id)
             return len(buffer)
+
+    def _redactor(self, session_id: str) -> CallRedactor:
+        """The session's redaction, which remembers what each speaker is reading out."""
+        redactor = self._redactors.get(session_id)
+        if redactor is None:
+            redactor = self._redactors[session_id] = CallRedactor(**self._redaction)
+        return redactor
+
+    @staticmethod
+    def _row(session_id: str, seq: int, clean: ev.Event) -> tuple[str, int, str, float, str]:
+        data = clean.to_dict()
+        return (session_id, seq, clean.type, round(clean.time, 3),
+                json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+    def _take_rewrites(self, session_id: str) -> None:
+        """Put the redactor's settled numbers into the rows: in the buffer if not yet committed,
+        else as a rewrite of the committed row at the next flush."""
+        redactor = self._redactors.get(session_id)
+        if redactor is None:
+            return
+        updates = redactor.take_updates()
+        if not updates:
+            return
+        buffer = self._buffers.get(session_id, [])
+        where = {row[1]: i for i, row in enumerate(buffer)}
+        for seq, event in updates.items():
+            row = self._row(session_id, seq, event)
+            if seq in where:
+                buffer[where[seq]] = row
+            else:
+                self._rewrites.setdefault(session_id, {})[seq] = row
+
+    def advance(self, session_id: str, t: float) -> None:
+        """Call time reached `t` without events: the session's duration is `t` at the next flush
+        (a crash during a hold keeps the hold), and a number not continued in time is settled
+        (its rows rewritten at the next flush)."""
+        with self._lock:
+            if session_id in self._next_seq:
+                self._clock[session_id] = max(self._clock.get(session_id, 0.0), t)
+            redactor = self._redactors.get(session_id)
+            if redactor is not None:
+                redactor.advance(t)
+                self._take_rewrites(session_id)
+
+    def set_progress(self, session_id: str, events: Iterable[ev.Event]) -> None:
+        """What is in progress now (open turns as Speech events, the latest partial caption of each
+        speaker): stored at the next flush in place of the previous ones, redacted like the rest
+        (a partial's numbers are all hidden), and dropped when the session finishes."""
+        with self._lock:
+            tail = list(events)
+            if tail != self._tails.get(session_id, []):
+                self._tails[session_id] = tail
+                self._tail_dirty.add(session_id)
+
+    def unsaved(self, session_id: str) -> bool:
+        """Is anything of the session not yet committed (events, rewrites, progress, its clock)?"""
+        with self._lock:
+            return bool(self._buffers.get(session_id) or self._rewrites.get(session_id)
+                        or session_id in self._tail_dirty
+                        or self._clock.get(session_id, 0.0) > self._committed_clock.get(session_id, 0.0))
+
+    def _write_tail(self, conn: sqlite3.Connection, sid: str, keep: bool) -> list[int]:
+        """Replace the session's progress rows; returns the seqs of the new ones."""
+        old = self._tail_seqs.get(sid, [])
+        if old:
+            conn.executemany("DELETE FROM events WHERE session_id = ? AND seq = ?", [(sid, q) for q in old])
+        if not keep:
+            return []
+        redactor = self._redactor(sid)
+        seqs: list[int] = []
+        for event in self._tails.get(sid, []):
+            seq = self._next_seq[sid]
+            self._next_seq[sid] = seq + 1
+            clean = redactor.progress(event)
+            conn.execute("INSERT INTO events (session_id, seq, type, t, json) VALUES (?, ?, ?, ?, ?)",
+                         self._row(sid, seq, clean))
+            seqs.append(seq)
+        return seqs
 
     def _adopt(self, session_id: str) -> None:
         """Append to a session begun by another store object (or an earlier run)."""
@@ -514,6 +683,11 @@ class SessionStore:
             self._peak[session_id] = float(row[1])
         self._flags[session_id] = flags
 
+    def rewrites(self, session_id: str) -> int:
+        """Committed events whose stored form changed and waits for the next flush."""
+        with self._lock:
+            return len(self._rewrites.get(session_id, {}))
+
     def pending(self, session_id: str | None = None) -> int:
         """Events buffered and not yet committed."""
         with self._lock:
@@ -526,6 +700,12 @@ class SessionStore:
             rows = self._buffers.get(sid)
             if rows:
                 conn.executemany("INSERT INTO events (session_id, seq, type, t, json) VALUES (?, ?, ?, ?, ?)", rows)
+            rewrites = self._rewrites.get(sid)
+            if rewrites:
+                conn.executemany(
+                    "UPDATE events SET type = ?, t = ?, json = ? WHERE session_id = ? AND seq = ?",
+                    [(r[2], r[3], r[4], r[0], r[1]) for r in rewrites.values()],
+                )
             conn.execute(
                 "UPDATE sessions SET duration_s = max(coalesce(duration_s, 0), ?),"
                 " peak_frustration = CASE WHEN ? IS NULL THEN peak_frustration"
@@ -543,17 +723,30 @@ class SessionStore:
         On failure (locked, disk full) nothing is half-written: the events stay buffered
         and the next flush tries again."""
         with self._lock:
-            ids = [session_id] if session_id is not None else list(self._buffers)
-            ids = [sid for sid in ids if self._buffers.get(sid)]
+            ids = [session_id] if session_id is not None else list(self._next_seq)
+            ids = [sid for sid in ids if sid in self._next_seq and self.unsaved(sid)]
             if not ids:
                 return 0
             self._writable("recording events")
-            with self._transaction("saving events"):
-                self._write_buffers(self._conn, ids)
+            next_seq = dict(self._next_seq)
+            tails: dict[str, list[int]] = {}
+            try:
+                with self._transaction("saving events") as conn:
+                    self._write_buffers(conn, ids)
+                    for sid in ids:
+                        if sid in self._tail_dirty:
+                            tails[sid] = self._write_tail(conn, sid, keep=True)
+            except BaseException:
+                self._next_seq.update(next_seq)  # the progress rows were not written
+                raise
             count = 0
             for sid in ids:
-                count += len(self._buffers.pop(sid))
+                count += len(self._buffers.pop(sid, []))
+                self._rewrites.pop(sid, None)
                 self._committed_clock[sid] = self._clock.get(sid, 0.0)
+                if sid in tails:
+                    self._tail_seqs[sid] = tails[sid]
+                    self._tail_dirty.discard(sid)
         self._secure_files()
         return count
 
@@ -570,8 +763,16 @@ class SessionStore:
         with self._lock:
             if session_id not in self._next_seq:
                 self._adopt(session_id)
+            redactor = self._redactors.get(session_id)
+            if redactor is not None:
+                redactor.close()  # the call is over: every held number is settled now
+                self._take_rewrites(session_id)
+                if isinstance(summary, ev.Summary):
+                    masked = redactor.add(-1, summary)  # quotes of settled numbers masked too
+                    summary = masked if isinstance(masked, ev.Summary) else summary
             with self._transaction("finishing the session") as conn:
                 self._write_buffers(conn, [session_id])
+                self._write_tail(conn, session_id, keep=False)  # the final events supersede the progress
                 summary_dict = self._summary_dict(conn, session_id, summary)
                 peak = summary_dict.get("frustration_peak") if summary_dict else None
                 if duration_s is None and summary_dict and summary_dict.get("duration_s"):
@@ -627,8 +828,10 @@ class SessionStore:
         return data
 
     def _forget(self, session_id: str) -> None:
-        for table in (self._buffers, self._next_seq, self._clock, self._committed_clock, self._peak, self._flags):
+        for table in (self._buffers, self._next_seq, self._clock, self._committed_clock, self._peak, self._flags,
+                      self._rewrites, self._redactors, self._tails, self._tail_seqs):
             table.pop(session_id, None)
+        self._tail_dirty.discard(session_id)
 
     def recover(self, force: bool = False) -> list[StoredSession]:
         """Mark sessions left open by a process that has died as `recovered`; returns them.
@@ -794,7 +997,7 @@ class SessionStore:
         """Commit what is buffered (if possible) and close. Open sessions stay open."""
         with self._lock:
             try:
-                if not self.read_only:
+                if not self.read_only and self.damaged is None:
                     self.flush()
             finally:
                 self._conn.close()
@@ -870,13 +1073,20 @@ class SessionWriter:
         for event in events:
             self.write(event)
 
-    def advance(self, t: float) -> None:
-        """The audio clock reached `t` (seconds) with or without events."""
+    def advance(self, t: float, progress: Iterable[ev.Event] | None = None) -> None:
+        """The audio clock reached `t` (seconds) with or without events. `progress`: what is in
+        progress (open turns, latest partials), saved with the next commit in place of the last."""
         self.now = max(self.now, t)
+        self.store.advance(self.session_id, self.now)
+        if progress is not None:
+            self.store.set_progress(self.session_id, progress)
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        if self._pending and (self.now - self._last_try >= self.every_s or self._pending >= self.max_events):
+        if self._pending >= self.max_events:
+            self.flush()
+        elif self.now - self._last_try >= self.every_s and (self._pending or self.store.unsaved(self.session_id)):
+            # on the call's clock: at least every `every_s` of audio while anything (even only time) is unsaved
             self.flush()
 
     def flush(self) -> None:
