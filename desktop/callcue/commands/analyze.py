@@ -40,11 +40,13 @@ def analyze_file(path: str, transcript: str | None = None, playbook: str | None 
     from callcue.engine.pipeline import Engine
     from callcue.engine.playbook import load_playbook
     from callcue.engine.replay import replay
-    from callcue.speech.transcript import read_transcript
+    from callcue.speech.transcript import past_the_end, read_transcript
 
     pb = load_playbook(playbook, profile)
     segments = read_transcript(transcript) if transcript else None
     rec = read_recording(path, parse_channel_order(channels))
+    if segments and (late := past_the_end(segments, rec.duration_s, transcript)):
+        print(f"callcue: warning: {late}", file=sys.stderr)
     note = None if segments else "no transcript: words-based signals (sentiment, phrases, commitments) are absent"
     if model is not None and not segments:
         return _analyze_with_vosk(rec, pb, model, on_event)
