@@ -378,3 +378,11 @@ def test_every_status_the_endpoint_sends_is_documented():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "chat-api.md").read_text()
     table = set(int(c) for c in re.findall(r"^\| (\d{3}) \|", doc, re.M))
     assert sent <= table, f"add to docs/chat-api.md's status codes: {sorted(sent - table)}"
+
+
+def test_a_token_file_of_random_bytes_is_replaced():
+    path = token_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(64) + b"\xff")
+    token = load_or_create_token()
+    assert len(token) >= 32 and path.read_text().strip() == token

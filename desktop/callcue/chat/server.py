@@ -69,7 +69,10 @@ def load_or_create_token(path: Path | None = None) -> str:
         except FileExistsError:
             if os.name == "posix" and p.stat().st_mode & 0o077:
                 os.chmod(p, 0o600)  # someone loosened it: only the owner may read the token
-            token = p.read_text(encoding="utf-8").strip()
+            try:
+                token = p.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                token = ""  # bytes, not a token: damaged, as an empty or truncated one is
             if len(token) >= 16:
                 return token
             p.unlink()  # empty or truncated: make a new one
