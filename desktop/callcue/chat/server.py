@@ -448,8 +448,6 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own errors (a bad request line, headers too long, an unknown method) in JSON too."""
         self.close_connection = True
-        if self.request_version == "HTTP/0.9":
-            self.request_version = "HTTP/1.0"  # a request line it cannot read: answer with a status line all the same
         reason = message or self.responses.get(code, ("error",))[0]
         self._error(code, _clip(f"{reason}; see docs/chat-api.md"), {"Connection": "close"})
 
@@ -469,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if self.request_version == "HTTP/0.9":  # a request line it cannot read, or "GET /" alone: a status
+            self.request_version = "HTTP/1.0"   # line and headers all the same, so the client sees JSON
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))

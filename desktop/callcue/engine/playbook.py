@@ -7,10 +7,12 @@ within the key's range (RULES below). A mistake is reported with the file and li
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,6 +246,7 @@ RULES: dict[str, Rule] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def rule_for(dotted: str) -> Rule | None:
     """The rule of a key: the pattern of RULES that matches it with the fewest `*`."""
     parts = dotted.split(".")
@@ -257,8 +260,8 @@ def rule_for(dotted: str) -> Rule | None:
     return best[1] if best else None
 
 
-def _check_value(dotted: str, value: Any, default: Any, where: str) -> None:
-    """One value against its rule (any number at least finite), or a CallcueError at `where`."""
+def _check_value(dotted: str, value: Any, default: Any, where: Callable[[], str]) -> None:
+    """One value against its rule (any number at least finite), or a CallcueError at `where()`."""
     rule = rule_for(dotted)
     if rule is None and isinstance(value, float) and not math.isfinite(value):
         rule = Number()
@@ -268,7 +271,7 @@ def _check_value(dotted: str, value: Any, default: Any, where: str) -> None:
         if isinstance(rule, Tables) and isinstance(value, list):
             i = rule.bad_item(value) or 0
             got = f"; item {i + 1} is {_toml(value[i], inline=True)}"
-        raise CallcueError(f"{where}: {dotted} must be {rule.want}{got}{hint}")
+        raise CallcueError(f"{where()}: {dotted} must be {rule.want}{got}{hint}")
 
 
 def _toml(value: Any, inline: bool = False) -> str:
@@ -367,8 +370,8 @@ def _merge(base: dict[str, Any], over: dict[str, Any], schema: dict[str, Any], p
     for key, value in over.items():
         dotted = f"{prefix}{key}"
 
-        def where() -> str:
-            return f"{path}:{_line_of(text, located + dotted)}"  # noqa: B023 (called at once)
+        def where() -> str:  # looked up only for a message: it reads the whole file
+            return f"{path}:{_line_of(text, located + dotted)}"  # noqa: B023 (used before the loop moves on)
 
         if key not in schema:
             if prefix.startswith("cues.") and prefix.count(".") == 2:
@@ -385,7 +388,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], schema: dict[str, Any], p
             base.setdefault(key, {})
             _merge(base[key], value, schema.get(key, {}), path, text, dotted + ".", located)
         else:
-            _check_value(dotted, value, want, where())
+            _check_value(dotted, value, want, where)
             base[key] = value
 
 
