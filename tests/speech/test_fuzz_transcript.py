@@ -4,6 +4,13 @@ no example database: nothing is left behind)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+# hypothesis keeps a cache of its own: in pytest's cache folder of the project, not a new .hypothesis/
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      str(Path(__file__).resolve().parents[2] / ".pytest_cache" / "hypothesis"))
+
 import json
 import math
 
