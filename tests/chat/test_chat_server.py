@@ -386,3 +386,12 @@ def test_a_token_file_of_random_bytes_is_replaced():
     path.write_bytes(os.urandom(64) + b"\xff")
     token = load_or_create_token()
     assert len(token) >= 32 and path.read_text().strip() == token
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_out_of_range_with_one_line(port, capsys):
+    from callcue.cli import main
+
+    assert main(["chat", "serve", "--port", port]) == 2  # an OverflowError traceback before
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"port {port}: a port is a number from 1 to 65535" in err

@@ -24,3 +24,11 @@ def test_whole_number_keeps_good_values():
     assert parse("30") == 30 and parse(" 200 ") == 200 and parse("65536") == 65536
     with pytest.raises(argparse.ArgumentTypeError):
         parse("29")
+
+
+@pytest.mark.parametrize("speed", ["nan", "-1", "1001", "inf"])
+def test_demo_refuses_a_speed_out_of_range(speed, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--headless", "--speed", speed])
+    assert exit_.value.code == 2
+    assert "argument --speed" in capsys.readouterr().err

@@ -222,6 +222,9 @@ class ChatServer:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         want = int(chat["port"] if port is None else port)
+        if not 0 <= want <= 65535:
+            raise CallcueError(f"port {want}: a port is a number from 1 to 65535 (0: any free one); choose "
+                               "another with --port (the overlay: Settings, Panel, Chat port)")
         try:
             self.httpd = _HTTPServer((self.host, want), _Handler, self)
         except OSError as err:
