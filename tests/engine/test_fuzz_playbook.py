@@ -77,6 +77,7 @@ def toml_value(v) -> str:
 
 
 scalars = (st.booleans() | st.integers(-10, 100) | st.integers() | st.floats() | st.text(max_size=6)
+           | st.integers(10**300, 10**320)  # no float holds them
            | st.sampled_from(["info", "warn", "alert", "empathy", "cold", ""]))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(st.sampled_from(["flag", "say", "phrase", "x"]), inner, max_size=3),
@@ -88,7 +89,8 @@ def setting(draw) -> tuple[str, object]:
     """A key of the default (or a cue's new parameter, or a misspelt one) and a value for it."""
     key = draw(st.sampled_from(KEYS) | st.sampled_from(TABLES).map(lambda t: f"{t}.{draw(st.text('abz_', max_size=4))}")
                | st.sampled_from(TABLES))
-    value = draw(st.sampled_from(_edges(key)) | st.just(_default(key)) | values) if key in KEYS else draw(values)
+    huge = st.sampled_from([10**400, -(10**400), 2**64, 1e308, -0.0])  # past what a float holds, and edges
+    value = draw(st.sampled_from(_edges(key)) | st.just(_default(key)) | huge | values) if key in KEYS else draw(values)
     return key, value
 
 

@@ -71,6 +71,7 @@ def test_unknown_profile_lists_the_known_ones():
     ("[chat.reply]\ntemplates = [\n  { flag = \"cold\", say = \"x\" },\n  5,\n]\n", 2, "item 2 is 5"),
     ("[cues.check-in-silence]\nafter_s = 3.0\n[cues.slow-down]\nafter_s = -1.0\n", 4, "cues.slow-down.after_s"),
     ("[cues.plain-words]\nterms = 0\n", 2, "cues.plain-words.terms must be a whole number, 1 or more"),
+    ("[frustration]\nalpha = " + "9" * 400 + "\n", 2, "not 99999"),  # an OverflowError before
 ])
 def test_values_out_of_range_name_file_line_and_range(tmp_path, body, line, words):
     p = tmp_path / "team.toml"
@@ -79,6 +80,17 @@ def test_values_out_of_range_name_file_line_and_range(tmp_path, body, line, word
         load_playbook(p)
     msg = str(err.value)
     assert msg.startswith(f"{p}:{line}: ") and words in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("body, words", [
+    ("[frustration]\nalpha = " + "9" * 5000 + "\n", "a number of thousands of digits"),
+    ("a = " + "[" * 100000 + "]" * 100000 + "\n", "a list nested too deeply"),
+])
+def test_toml_that_tomllib_cannot_hold_is_one_line(tmp_path, body, words):
+    p = tmp_path / "team.toml"
+    p.write_text(body)
+    with pytest.raises(CallcueError, match=rf"^{p}: malformed playbook: {words}"):
+        load_playbook(p)
 
 
 def test_a_profile_value_is_checked_at_its_own_line(tmp_path):

@@ -57,23 +57,29 @@ def check(path) -> None:
 KEYS = ["who", "speaker", "channel", "text", "result", "results", "start", "end", "word", "conf", "partial",
         "alternatives", "title"]
 scalars = (st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.integers() | st.floats()
+           | st.integers(10**300, 10**320)  # no float holds them
            | st.sampled_from(["agent", "customer", "Caller", "rep", "boss", "", " ", "1.5", "nan"])
            | st.text(max_size=8))
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), inner, max_size=5),
                            max_leaves=25)
-times = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 10**20) | scalars
-word = st.fixed_dictionaries({"word": scalars, "start": times, "end": times},
-                             optional={"conf": scalars | st.floats(0, 1)})
+huge = st.sampled_from([10**400, -(10**400), 2**64, 1e308, -0.0, 5e-324])  # past what a float holds, and edges
+times = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 10**20) | huge | scalars
+word = st.fixed_dictionaries({"word": st.text(max_size=6) | scalars, "start": times, "end": times},
+                             optional={"conf": huge | scalars | st.floats(0, 1)})
 result = st.fixed_dictionaries({}, optional={
     "who": st.sampled_from(["agent", "customer", "boss", 0, None, True]) | scalars,
     "text": st.text(max_size=12) | scalars, "result": st.lists(word | json_values, max_size=4) | json_values,
     "start": times, "end": times})
-documents = (st.lists(result, max_size=5) | result | st.fixed_dictionaries({"results": st.lists(result) | json_values})
+# who speaks said right, so that the times and words behind it are read
+spoken = st.fixed_dictionaries({"who": st.sampled_from(["agent", "customer"]), "text": st.text(min_size=1, max_size=9)},
+                               optional={"result": st.lists(word, max_size=3), "start": times, "end": times})
+documents = (st.lists(spoken, min_size=1, max_size=4) | st.lists(spoken | result, max_size=5) | result
+             | st.fixed_dictionaries({"results": st.lists(result) | json_values})
              | json_values)
 
 
-@fuzz(100)
+@fuzz(150)
 @given(doc=documents, lines=st.booleans())
 def test_fuzz_vosk_json(folder, doc, lines):
     path = folder / "t.json"

@@ -95,6 +95,9 @@ W = '"word": "x", "start": 1.0, "end": 1.5'
     ('5', "result 1 is a number, not a JSON object"),
     ('[' * 100000 + ']' * 100000, "cannot read the JSON (nested too deeply)"),
     ('[{"who": "agent", "text": "x", "start": ' + "9" * 5000 + ', "end": 1}]', "cannot read the JSON (Exceeds"),
+    ('[{"who": "agent", "text": "x", "start": ' + "9" * 400 + ', "end": 1}]', "(0 or more), not 99999999"),
+    (f'[{{"who": "agent", "result": [{{{W}, "conf": 5}}]}}]', '"conf" must be a number from 0 to 1, not 5'),
+    (f'[{{"who": "agent", "result": [{{{W}, "conf": NaN}}]}}]', '"conf" must be a number from 0 to 1, not nan'),
     ('{"who": "agent", "text": "a"}\n{"who": "agent", "text": nope}\n', "t.json:2: not JSON"),
 ])
 def test_malformed_vosk_json_is_one_line(tmp_path, body, words):

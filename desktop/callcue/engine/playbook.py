@@ -91,7 +91,7 @@ class Number:
             return False
         if self.whole and not isinstance(value, int):
             return False
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):  # (an int of 400 digits is no float)
             return False
         if self.lo is not None and (value < self.lo or (self.lo_open and value == self.lo)):
             return False
@@ -347,6 +347,9 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         where = f"{path}:{m.group(1)}" if m else str(path)
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
         raise CallcueError(f"{where}: malformed playbook: {reason}; fix the TOML at that line") from None
+    except (ValueError, RecursionError) as err:  # tomllib's int() of thousands of digits; lists nested deep
+        why = "a list nested too deeply" if isinstance(err, RecursionError) else "a number of thousands of digits"
+        raise CallcueError(f"{path}: malformed playbook: {why}; fix the TOML") from None
 
 
 def _kind(value: Any) -> str:

@@ -169,14 +169,22 @@ def _kind(value: Any) -> str:
         type(value), type(value).__name__)
 
 
+def _number(value: float) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
 def _time(value: Any, what: str, where: str) -> float:
     """A time in seconds from the start of the call: a finite number, 0 or more."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CallcueError(f"{where}: {what} must be a number of seconds, not {_kind(value)}")
-    t = float(value)
+    try:
+        t = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        t = math.inf
     if not math.isfinite(t) or t < 0:
         raise CallcueError(f"{where}: {what} must be seconds from the start of the call (0 or more), "
-                           f"not {value}")
+                           f"not {_number(value)}")
     return t
 
 
@@ -234,8 +242,10 @@ def _word(w: Any, where: str) -> Word:
     if end < start:
         raise CallcueError(f"{where} ends ({end:g} s) before it starts ({start:g} s)")
     conf = w.get("conf", 1.0)
-    if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not math.isfinite(conf):
+    if isinstance(conf, bool) or not isinstance(conf, (int, float)):
         raise CallcueError(f"{where}: \"conf\" must be a number from 0 to 1, not {_kind(conf)}")
+    if not 0 <= conf <= 1:  # nan too
+        raise CallcueError(f"{where}: \"conf\" must be a number from 0 to 1, not {_number(conf)}")
     return Word(word=str(w["word"]), start=start, end=end, conf=float(conf))
 
 
