@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from callcue.engine.playbook import above, between, load_playbook, rule_for, whole
+from callcue.engine.playbook import ListOf, above, between, load_playbook, rule_for, whole
 from callcue.errors import CallcueError
 
 
@@ -138,11 +138,32 @@ def test_every_number_of_the_default_playbook_has_a_range(playbook):
         for key, value in table.items():
             if isinstance(value, dict):
                 walk(value, f"{prefix}{key}.")
-            elif isinstance(value, (int, float)) and not isinstance(value, bool) and rule_for(prefix + key) is None:
-                missing.append(prefix + key)
+            elif rule_for(prefix + key) is None and any(
+                    isinstance(v, (int, float)) and not isinstance(v, bool)
+                    for v in (value if isinstance(value, list) else [value])):
+                missing.append(prefix + key)  # a number, or a list of them
 
     walk({k: v for k, v in playbook.data.items() if k != "profiles"}, "")
     assert not missing, f"add a range for each to RULES in engine/playbook.py: {missing}"
+
+
+def test_a_list_of_numbers_can_have_a_rule(monkeypatch, tmp_path):
+    from callcue.engine import playbook as pbmod
+
+    rule = ListOf(pbmod.FRACTION, ascending=True)
+    assert rule.ok([0.2, 0.5]) and not rule.ok([0.5, 0.2]) and not rule.ok([0.2, 1.5]) and not rule.ok(0.2)
+    assert rule.want == "a list of numbers from 0 to 1 in ascending order"
+    bad = tmp_path / "default.toml"  # a default with a key of bands, as a helper may add
+    bad.write_text(pbmod.default_playbook_path().read_text().replace("[activity]", "bands = [0.6, 0.3]\n\n[activity]"))
+    monkeypatch.setattr(pbmod, "default_playbook_path", lambda: bad)
+    monkeypatch.setitem(pbmod.RULES, "playbook.bands", rule)
+    pbmod.rule_for.cache_clear()
+    try:
+        with pytest.raises(CallcueError, match=r"playbook.bands must be a list of numbers from 0 to 1 in ascending "
+                                               r"order, not \[0.6, 0.3\]"):
+            load_playbook()
+    finally:
+        pbmod.rule_for.cache_clear()
 
 
 def test_the_most_specific_rule_wins():

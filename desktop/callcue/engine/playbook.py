@@ -73,7 +73,8 @@ def default_playbook_path() -> Path:
 # range, and text its choices. A key is written as in the playbook, with `*` for any one name (any cue).
 # The most specific pattern wins: an exact key before `cues.*.level`. A number with no rule must only be
 # finite; tests/engine/test_playbook.py checks that every number of the default playbook has a rule, so
-# a new key gets one line here, e.g. `"frustration.high": between(0, 1),`.
+# a new key gets one line here, e.g. `"frustration.high": FRACTION,`, `"cues.*.snooze_s": above(0),`,
+# `"scorecard.weights.*": FRACTION,` (every key of a table), `"summary.bands": ListOf(FRACTION, True),`.
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,31 @@ class Tables:
         return f"a list of tables {{ {keys}{opt} }}"
 
 
-Rule = Number | OneOf | Flag | Tables
+@dataclass(frozen=True)
+class ListOf:
+    """A list whose every item meets `item` (score bands: `ListOf(FRACTION, ascending=True)`)."""
+
+    item: Number | OneOf
+    ascending: bool = False
+    min_len: int = 0
+
+    def ok(self, value: Any) -> bool:
+        if not isinstance(value, list) or len(value) < self.min_len or not all(self.item.ok(v) for v in value):
+            return False
+        return not self.ascending or all(a < b for a, b in zip(value, value[1:], strict=False))
+
+    @property
+    def want(self) -> str:
+        order = " in ascending order" if self.ascending else ""
+        each = self.item.want
+        for one, many in (("a whole number", "whole numbers"), ("a number", "numbers"), ("one of", "each one of")):
+            if each.startswith(one):
+                each = many + each[len(one):]
+                break
+        return f"a list of {each}{order}"
+
+
+Rule = Number | OneOf | Flag | Tables | ListOf
 
 
 def _num(x: float | None) -> str:
@@ -267,7 +292,7 @@ def _check_value(dotted: str, value: Any, default: Any, where: Callable[[], str]
         rule = Number()
     if rule is not None and not rule.ok(value):
         hint = f" (the default is {_toml(default)})" if default is not None and not isinstance(default, list) else ""
-        got = f", not {_toml(value)}"
+        got = f", not {_toml(value, inline=isinstance(rule, ListOf))}"
         if isinstance(rule, Tables) and isinstance(value, list):
             i = rule.bad_item(value) or 0
             got = f"; item {i + 1} is {_toml(value[i], inline=True)}"
