@@ -238,3 +238,160 @@ def test_the_token_is_created_once_and_readable_by_the_owner_only():
 def test_the_server_uses_the_token_file(playbook):
     with ChatServer(playbook, port=0, tick_s=None) as srv:
         assert srv.token == token_path().read_text().strip()
+
+
+# ---- limits: every request gets a JSON answer, no traceback (issue 19 item 7) ----------------------
+
+def exchange(srv, data: bytes, host=None) -> tuple[int, dict, bytes]:
+    """Raw bytes in, (status, JSON body, head) out: for requests http.client will not send."""
+    with socket.create_connection((host or "127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(data)
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+    head, _, body = got.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body), head
+
+
+def request(srv, body: bytes, path="/v1/chats/a/messages", host=None) -> bytes:
+    return (f"POST {path} HTTP/1.0\r\nHost: {host or '127.0.0.1'}:{srv.port}\r\n"
+            f"Authorization: Bearer {srv.token}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+@pytest.mark.parametrize("body, words", [
+    (b"null", "the body must be a JSON object"),
+    (b"[]", "not a list"),
+    (b"5", "not a number"),
+    (b"\"hi\"", "not text"),
+    (b"[" * 20000 + b"]" * 20000, "nested too deeply"),
+    (b'{"who": "customer", "text": "x", "t": ' + b"9" * 400 + b"}", "is too large"),
+    (b'{"who": "customer", "text": "x", "t": ' + b"9" * 5000 + b"}", "the body is not JSON that Callcue reads"),
+    (b'{"who": "customer", "text": "x", "t": NaN}', "NaN is not a JSON number"),
+    (b'{"who": "customer", "text": "x", "t": -Infinity}', "-Infinity is not a JSON number"),
+    (b'{"who": "customer", "text": "x", "t": [1]}', "\"t\" must be seconds"),
+    (b'{"who": "' + b"x" * 5000 + b'", "text": "x"}', "\"who\" must be"),
+    (b'{"who": "customer", "text": "x", "t": 1e400}', "time inf must be seconds"),
+])
+def test_every_body_gets_a_json_400(server, body, words):
+    status, data, _ = exchange(server, request(server, body))
+    assert status == 400 and words in data["error"] and data["status"] == 400
+    assert len(data["error"]) < 400
+    assert server.session("a") is None
+
+
+@pytest.mark.parametrize("what", ["end", "check"])
+def test_a_null_body_elsewhere_is_400_too(server, what):
+    status, data, _ = exchange(server, request(server, b"null", f"/v1/chats/a/{what}"))
+    assert status == 400 and "not null" in data["error"]
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET /v1/chats/a HTTP/9.9\r\n\r\n", 505),
+    (b"BREW /v1/chats/a HTTP/1.0\r\n\r\n", 501),
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.0\r\n\r\n", 414),
+    (b"GET /v1/chats/a HTTP/1.0\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    (b"GET /v1/chats/a HTTP/1.0\r\n" + b"X: y\r\n" * 120 + b"\r\n", 431),
+])
+def test_http_servers_own_errors_are_json(server, data, status):
+    got, body, head = exchange(server, data)
+    assert got == status and body["status"] == status and body["error"]
+    assert b"application/json" in head and b"<html" not in head.lower()
+
+
+def test_head_and_options_are_405_in_json(server):
+    status, data, headers = call(server, "OPTIONS", "/v1/chats/a/messages")
+    assert status == 405 and data["status"] == 405 and headers["Allow"] == "GET, POST"
+
+
+def test_a_stalled_body_gets_408_and_an_idle_connection_is_closed(playbook):
+    with ChatServer(playbook, port=0, tick_s=None, read_timeout_s=0.2) as srv:
+        whole = request(srv, b'{"who": "customer", "text": "hello"}')
+        status, data, _ = exchange(srv, whole[:-10])  # the client's socket stays open, its body unfinished
+        assert status == 408 and "stopped arriving" in data["error"]
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+            assert s.recv(100) == b""  # closed by the server: sent nothing, so nothing to answer
+        assert srv.session("a") is None
+
+
+def test_connections_beyond_the_cap_get_503_and_no_thread(playbook):
+    with ChatServer(playbook, port=0, tick_s=None, max_connections=3, read_timeout_s=60) as srv:
+        before = threading.active_count()
+        # idle connections (a client that connects and sends nothing) hold their slot until the timeout;
+        # connections are accepted in the order they were made, so these three are the ones served
+        held = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(3)]
+        refused = [exchange(srv, b"GET /v1/chats/x HTTP/1.0\r\n\r\n") for _ in range(20)]
+        assert {r[0] for r in refused} == {503} and "too many connections" in refused[0][1]["error"]
+        assert threading.active_count() <= before + 3
+        for s in held:
+            s.close()
+
+
+def test_a_client_that_goes_away_leaves_no_traceback(server, capfd):
+    import struct
+
+    body = json.dumps({"who": "customer", "text": "x" * 200}).encode()
+    for _ in range(20):
+        for data in (request(server, body), f"GET /v1/chats/a/events HTTP/1.0\r\nHost: 127.0.0.1:{server.port}\r\n"
+                     f"Authorization: Bearer {server.token}\r\n\r\n".encode(), request(server, body)[:-100]):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            s.sendall(data)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not a close
+            s.close()
+    assert post(server, "after", "customer", "still here?")["chat"] == "after"
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err
+
+
+def test_a_failure_inside_is_a_500_in_json_and_one_line(server, capfd, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("engine bug\nsecond line")
+
+    monkeypatch.setattr(server, "post_messages", broken)
+    status, data, _ = call(server, "POST", "/v1/chats/b/messages", {"who": "agent", "text": "x"})
+    assert status == 500 and data["status"] == 500
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and err.startswith("callcue: chat endpoint: RuntimeError: engine bug")
+
+
+def test_another_loopback_address_answers_to_its_own_name(playbook):
+    try:
+        srv = ChatServer(playbook, host="127.0.0.2", port=0, tick_s=None)
+    except CallcueError as err:
+        pytest.skip(f"this machine cannot bind 127.0.0.2: {err}")
+    with srv:
+        status, data, _ = exchange(srv, request(srv, b'{"who": "customer", "text": "hi"}', host="127.0.0.2"),
+                                   host="127.0.0.2")
+        assert status == 200 and srv.url == f"http://127.0.0.2:{srv.port}"
+        status, data, _ = exchange(srv, request(srv, b"{}", host="evil.example"), host="127.0.0.2")
+        assert status == 403 and "127.0.0.2" in data["error"]
+
+
+def test_every_status_the_endpoint_sends_is_documented():
+    import re
+
+    import callcue.chat.server as mod
+
+    source = Path(mod.__file__).read_text()
+    sent = {int(c) for c in re.findall(r"_error\((\d{3})", source)} | {503}
+    sent |= {400, 414, 431, 501, 505}  # http.server's own, through send_error
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "chat-api.md").read_text()
+    table = set(int(c) for c in re.findall(r"^\| (\d{3}) \|", doc, re.M))
+    assert sent <= table, f"add to docs/chat-api.md's status codes: {sorted(sent - table)}"
+
+
+def test_a_token_file_of_random_bytes_is_replaced():
+    path = token_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(64) + b"\xff")
+    token = load_or_create_token()
+    assert len(token) >= 32 and path.read_text().strip() == token
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_out_of_range_with_one_line(port, capsys):
+    from callcue.cli import main
+
+    assert main(["chat", "serve", "--port", port]) == 2  # an OverflowError traceback before
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"port {port}: a port is a number from 1 to 65535" in err

@@ -84,6 +84,8 @@ def read_recording(path: str | os.PathLike[str], order: tuple[str, str] = DEFAUL
         data, rate = sf.read(str(p), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         reason = str(err).split(":")[-1].strip() or "unreadable"
+        if "does not exist" in reason:  # libsndfile's MPEG reader on bytes it cannot decode: the file is there
+            reason = "its contents are not audio that libsndfile can decode"
         raise CallcueError(f"{p}: not a readable WAV, FLAC or OGG recording ({reason}); "
                            "check the file, or convert it to WAV") from None
     if data.shape[0] == 0:

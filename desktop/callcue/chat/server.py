@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -37,6 +38,13 @@ from callcue.errors import CallcueError
 
 TOKEN_FILE = "chat-token"
 MAX_CHATS = 200  # live chats kept at once; the one idle longest is dropped beyond this
+# Connection limits: the endpoint serves one chat tool or extension on this computer, which needs a
+# few connections at a time. Beyond MAX_CONNECTIONS a connection is answered 503 at once, without a
+# thread; a connection that sends nothing for READ_TIMEOUT_S (idle between requests, or stalled in
+# one) is closed, so idle ones cannot hold the slots.
+MAX_CONNECTIONS = 32
+READ_TIMEOUT_S = 10.0
+MAX_MESSAGE_CHARS = 200  # what an error message quotes of the request
 CHAT_ID = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 ROUTE = re.compile(r"^/v1/chats/(?P<id>[^/]+)(?:/(?P<what>messages|check|end|events))?/?$")
 
@@ -61,7 +69,10 @@ def load_or_create_token(path: Path | None = None) -> str:
         except FileExistsError:
             if os.name == "posix" and p.stat().st_mode & 0o077:
                 os.chmod(p, 0o600)  # someone loosened it: only the owner may read the token
-            token = p.read_text(encoding="utf-8").strip()
+            try:
+                token = p.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                token = ""  # bytes, not a token: damaged, as an empty or truncated one is
             if len(token) >= 16:
                 return token
             p.unlink()  # empty or truncated: make a new one
@@ -100,14 +111,73 @@ class _Live:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    block_on_close = False  # stop() closes the open connections itself, so it never waits for a timeout
+    request_queue_size = 64  # connections waiting to be accepted (the cap is then applied to each)
 
     def __init__(self, addr: tuple[str, int], handler: type[BaseHTTPRequestHandler], chat: ChatServer):
         self.chat = chat
+        self._slots = threading.BoundedSemaphore(chat.max_connections)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         if ":" in addr[0]:
-            import socket
-
             self.address_family = socket.AF_INET6
         super().__init__(addr, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.discard(request)
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        """503 in JSON on a connection beyond the cap, from the accepting thread: a few hundred bytes to
+        a new socket, sent at once; what the client already sent is drained so that closing does not
+        reset the connection before the answer is read."""
+        body = json.dumps({"error": f"too many connections to the chat endpoint (at most "
+                                    f"{self.chat.max_connections} at once); close idle ones and try again",
+                           "status": 503}).encode()
+        head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
+                "Connection: close\r\n\r\n").encode()
+        try:
+            request.settimeout(0.2)
+            request.sendall(head + body)
+            request.setblocking(False)
+            request.recv(65536)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Wake every connection's thread (a read in progress ends at once) so that they all finish."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for sock in open_now:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Not socketserver's traceback: a client that went away is normal; anything else is one line."""
+        err = sys.exc_info()[1]
+        if isinstance(err, (ConnectionError, TimeoutError)) or self.chat._stop.is_set():
+            return
+        print(f"callcue: chat endpoint: {type(err).__name__}: {err}"[:300], file=sys.stderr)
 
 
 def _loopback(host: str) -> str:
@@ -135,7 +205,8 @@ class ChatServer:
     def __init__(self, playbook: Playbook | None = None, host: str = "127.0.0.1", port: int | None = None,
                  token: str | None = None, on_events: EventsHook | None = None,
                  clock: Callable[[], float] = time.monotonic, tick_s: float | None = 1.0,
-                 max_body: int | None = None):
+                 max_body: int | None = None, max_connections: int = MAX_CONNECTIONS,
+                 read_timeout_s: float = READ_TIMEOUT_S):
         self.playbook = playbook or load_playbook()
         chat = self.playbook.section("chat")
         self.host = _loopback(host)
@@ -144,11 +215,16 @@ class ChatServer:
         self.clock = clock
         self.tick_s = tick_s
         self.max_body = int(max_body if max_body is not None else chat["max_body_bytes"])
+        self.max_connections = max_connections
+        self.read_timeout_s = read_timeout_s
         self.chats: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         want = int(chat["port"] if port is None else port)
+        if not 0 <= want <= 65535:
+            raise CallcueError(f"port {want}: a port is a number from 1 to 65535 (0: any free one); choose "
+                               "another with --port (the overlay: Settings, Panel, Chat port)")
         try:
             self.httpd = _HTTPServer((self.host, want), _Handler, self)
         except OSError as err:
@@ -191,6 +267,7 @@ class ChatServer:
         self._stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.close_connections()
         for t in self._threads:
             t.join(timeout=5)
         self._threads = []
@@ -303,6 +380,22 @@ class ChatServer:
         return events
 
 
+MAX_T = 10 * 365 * 86400  # seconds: a chat's clock does not run for ten years
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 3] + "..."
+
+
+def _quote(value: Any) -> str:
+    """A client's value in an error message: as JSON, and short."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return _clip(text)
+
+
 def _message(m: Any, i: int) -> tuple[str, str, float | datetime | None]:
     where = f"message {i + 1}"
     if not isinstance(m, dict):
@@ -313,17 +406,25 @@ def _message(m: Any, i: int) -> tuple[str, str, float | datetime | None]:
                          "a message has \"who\", \"text\" and optionally \"t\"")
     who = m.get("who")
     if not isinstance(who, str) or who.strip().lower() not in SPEAKERS:
-        raise ValueError(f"{where}: \"who\" must be \"agent\" or \"customer\", not {who!r}")
+        raise ValueError(f"{where}: \"who\" must be \"agent\" or \"customer\", not {_quote(who)}")
     text = m.get("text")
     if not isinstance(text, str):
         raise ValueError(f"{where}: \"text\" must be a string")
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"{where}: \"text\" is longer than {MAX_TEXT_CHARS} characters")
+    raw_t = m.get("t")
+    if isinstance(raw_t, (list, dict)):
+        raise ValueError(f"{where}: \"t\" must be seconds from the chat's start or an ISO time, not a "
+                         f"{'list' if isinstance(raw_t, list) else 'object'}")
+    if isinstance(raw_t, int) and not isinstance(raw_t, bool) and raw_t > MAX_T:
+        # checked before parse_time, which would overflow turning an integer of 400 digits into a float
+        raise ValueError(f"{where}: \"t\" is seconds from the chat's start; {_clip(str(raw_t))} is too large (use "
+                         "an ISO time for clock times)")
     try:
-        t = parse_time(m.get("t"), where)
+        t = parse_time(raw_t, where)
     except CallcueError as err:
-        raise ValueError(str(err)) from None
-    if isinstance(t, (int, float)) and t > 10 * 365 * 86400:
+        raise ValueError(_clip(str(err))) from None
+    if isinstance(t, (int, float)) and t > MAX_T:
         raise ValueError(f"{where}: \"t\" is seconds from the chat's start; {t:.0f} is too large (use an ISO time "
                          "for clock times)")
     return who.strip().lower(), text, t
@@ -331,16 +432,46 @@ def _message(m: Any, i: int) -> tuple[str, str, float | datetime | None]:
 
 # ---- HTTP ----------------------------------------------------------------------------------------
 
+EXAMPLE_BODY = {"messages": '{"who": "customer", "text": "..."}', "check": '{"draft": "..."}', "end": "{}"}
+_NO_BODY = object()  # _body()'s answer when it has replied with an error (a body may be JSON null)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "callcue-chat"
     sys_version = ""
 
+    def setup(self) -> None:
+        self.timeout = self.server.chat.read_timeout_s  # each read and write of this connection
+        super().setup()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # requests carry customers' words: nothing is logged
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (a bad request line, headers too long, an unknown method) in JSON too."""
+        self.close_connection = True
+        reason = message or self.responses.get(code, ("error",))[0]
+        self._error(code, _clip(f"{reason}; see docs/chat-api.md"), {"Connection": "close"})
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the client went away or stalled: nobody to answer
+        except Exception as err:  # a bug: one line on stderr, and a JSON answer, never a traceback
+            print(f"callcue: chat endpoint: {type(err).__name__}: {err}"[:300], file=sys.stderr)
+            self.close_connection = True
+            try:
+                self._error(500, "the chat endpoint failed on this request; its message is on the server's "
+                            "standard error")
+            except OSError:
+                pass
+
     def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if self.request_version == "HTTP/0.9":  # a request line it cannot read, or "GET /" alone: a status
+            self.request_version = "HTTP/1.0"   # line and headers all the same, so the client sees JSON
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -358,10 +489,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Host and token; False (with the reply sent) when the request may not go on."""
         chat = self.server.chat
         host = (self.headers.get("Host") or "").strip().lower()
-        allowed = {f"127.0.0.1:{chat.port}", f"localhost:{chat.port}", f"[::1]:{chat.port}"}
+        bound = f"[{chat.host}]" if ":" in chat.host else chat.host  # --host 127.0.0.2 is asked for by that name
+        allowed = {f"{name}:{chat.port}" for name in ("127.0.0.1", "localhost", "[::1]", bound)}
         if host and host not in allowed:
             # a web page that rebinds its own name to 127.0.0.1 still sends its own Host
-            self._error(403, f"Host {host!r} is not this computer's loopback address")
+            self._error(403, f"Host {_quote(host)} is not this computer's loopback address; ask for "
+                        f"{bound}:{chat.port}")
             return False
         auth = self.headers.get("Authorization") or ""
         scheme, _, given = auth.partition(" ")
@@ -383,36 +516,51 @@ class _Handler(BaseHTTPRequestHandler):
         return chat_id, m.group("what")
 
     def _body(self) -> Any:
-        """The JSON body, or None with the error reply sent."""
+        """The JSON body, or _NO_BODY with the error reply sent."""
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             self._error(411, "send a Content-Length (chunked bodies are not accepted)")
-            return None
+            return _NO_BODY
         if length is None:
+            self.close_connection = True  # a body may follow all the same: the connection cannot be reused
             self._error(411, "send a Content-Length with the JSON body")
-            return None
+            return _NO_BODY
         try:
-            n = int(length)
-            if n < 0:
+            if not length.strip().isdigit():
                 raise ValueError
+            n = int(length)
         except ValueError:
             self.close_connection = True
             self._error(400, "Content-Length is not a number")
-            return None
+            return _NO_BODY
         if n > self.server.chat.max_body:
             self.close_connection = True  # the body is not read: the connection cannot be reused
             self._error(413, f"body of {n} bytes is larger than {self.server.chat.max_body} bytes; "
                         "send fewer messages at once")
-            return None
-        raw = self.rfile.read(n)
+            return _NO_BODY
         try:
-            return json.loads(raw.decode("utf-8"))
+            raw = self.rfile.read(n)
+        except TimeoutError:
+            self.close_connection = True
+            self._error(408, f"the body stopped arriving: nothing came for {self.server.chat.read_timeout_s:g} s "
+                        f"of the {n} bytes its Content-Length announced; send the whole body at once")
+            return _NO_BODY
+        if len(raw) < n:
+            self.close_connection = True  # the client closed its side: the answer may still reach it
+            self._error(400, f"the body ended after {len(raw)} of its {n} bytes (Content-Length)")
+            return _NO_BODY
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_not_json)
         except UnicodeDecodeError:
             self._error(400, "the body is not UTF-8 text")
         except json.JSONDecodeError as err:
             self._error(400, f"the body is not JSON ({err.msg} at line {err.lineno} column {err.colno})")
-        return None
+        except RecursionError:
+            self._error(400, "the body is nested too deeply to be messages")
+        except ValueError as err:  # NaN or Infinity, or a number of thousands of digits
+            self._error(400, _clip(f"the body is not JSON that Callcue reads ({err})"))
+        return _NO_BODY
 
     def do_POST(self) -> None:
         if not self._guard():
@@ -427,14 +575,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         chat = self.server.chat
         body = self._body()
-        if body is None:
+        if body is _NO_BODY:
+            return
+        if not isinstance(body, dict):
+            example = EXAMPLE_BODY[what]
+            self._error(400, f"the body must be a JSON object ({example}), not {_kind(body)}")
             return
         if what == "end":
             events = chat.end(chat_id)
             self._reply(200, {"chat": chat_id, "events": [e.to_dict() for e in events]})
-            return
-        if not isinstance(body, dict):
-            self._error(400, "the body must be a JSON object")
             return
         if what == "check":
             draft = body.get("draft")
@@ -496,4 +645,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self._guard():
             self._error(405, f"{self.command} is not allowed; use POST or GET", {"Allow": "GET, POST"})
 
-    do_PUT = do_DELETE = do_PATCH = _not_allowed
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "true or false", int: "a number", float: "a number", str: "text", list: "a list"}.get(
+        type(value), type(value).__name__)

@@ -3,6 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+
+
+def whole_number(lo: int, hi: int, unit: str = "") -> Callable[[str], int]:
+    """An argparse `type=` for a whole number from lo to hi: anything else is argparse's one error line
+    ("argument --cache-mb: ...") and exit code 2, like any other bad option."""
+    what = f"a whole number{f' of {unit}' if unit else ''} from {lo} to {hi}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be {what}, not {value}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in some messages
+    return parse
 
 
 def add_playbook_args(parser: argparse.ArgumentParser) -> None:

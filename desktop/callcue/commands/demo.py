@@ -29,7 +29,7 @@ def _speed(text: str) -> float:
         value = float(text.rstrip("xX"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (e.g. 1, 2.5 or 20)") from None
-    if value < 0 or value > 1000:
+    if not 0 <= value <= 1000:  # nan too
         raise argparse.ArgumentTypeError(f"{text}: give a speed from 0 (as fast as possible) to 1000")
     return value
 

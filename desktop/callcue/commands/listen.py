@@ -11,7 +11,7 @@ import argparse
 import sys
 import threading
 
-from callcue.commands import add_playbook_args, settings_or_defaults
+from callcue.commands import add_playbook_args, settings_or_defaults, whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,9 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (docs/events.md)")
     add_playbook_args(p)
     p.add_argument("--agent-name", metavar="NAME", help="who takes the call, saved with the session")
-    p.add_argument("--cache-mb", metavar="MB", type=int, help="memory the speech recognizers may add during "
-                   "the call (default: the speech_cache_mb setting, else 150, or 200 on jemalloc): they decode more "
-                   "cheaply the more they may keep")
+    p.add_argument("--cache-mb", metavar="MB", type=whole_number(30, 65536, "MB"), help="memory the speech "
+                   "recognizers may add during the call (default: the speech_cache_mb setting, else 150, or 200 on "
+                   "jemalloc): they decode more cheaply the more they may keep")
     p.add_argument("--no-save", action="store_true", help="do not save the call as a session (`callcue review`)")
     p.set_defaults(run=run)
 

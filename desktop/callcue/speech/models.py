@@ -289,11 +289,26 @@ def captured_stderr() -> Iterator[list[str]]:
                 lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 
 
+def _without_bytes(reason: str) -> str:
+    """Kaldi quotes what it read where it expected a token ("got instead ..."): from a damaged binary
+    file, raw bytes, which are noise (or control characters) in a message. They end the reason."""
+    bad = next((i for i, c in enumerate(reason) if c == "\ufffd" or not c.isprintable()), None)
+    if bad is None:
+        return reason
+    cut = reason[:bad]
+    got = list(re.finditer(r"\bgot(?: instead)?\b", cut))
+    if got:  # what follows "got" came from the file, printable or not
+        cut = cut[:got[-1].end()]
+    elif cut.count('"') % 2:  # inside a quoted part: drop its opening quote too
+        cut = cut[:cut.rindex('"')]
+    return f"{cut.rstrip()} unreadable bytes"
+
+
 def _kaldi_reason(lines: list[str]) -> str:
     for line in lines:
         if "ERROR" in line:
             reason = re.sub(r"^ERROR\s*(\(.*?\.(?:cc|h):\d+\))?\s*:?\s*", "", line.strip())
-            return reason[:200]
+            return _without_bytes(reason)[:200]
     return ""
 
 
