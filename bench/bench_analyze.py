@@ -29,19 +29,19 @@ def main() -> int:
     ap.add_argument("--profile")
     a = ap.parse_args()
 
-    from callcue.commands.analyze import analyze_file
+    from callcue.calls.offline import analyze_recording
     from callcue.engine.events import Cue
 
     a.out.mkdir(parents=True, exist_ok=True)
     total_audio = total_time = 0.0
-    analyze_file(str(sorted(a.calls.glob("*.wav"))[0]))  # warm the imports and lexicons
+    analyze_recording(str(sorted(a.calls.glob("*.wav"))[0]))  # warm the imports and lexicons
     for wav in sorted(a.calls.glob("*.wav")):
         vtt = wav.with_suffix(".vtt")
         transcript = None if a.no_transcript or not vtt.exists() else str(vtt)
         best = float("inf")
         for _ in range(a.repeat):
             t0 = time.perf_counter()
-            events = analyze_file(str(wav), transcript, profile=a.profile)
+            events = analyze_recording(str(wav), transcript, profile=a.profile)
             best = min(best, time.perf_counter() - t0)
         duration = events[0].duration_s
         (a.out / f"{wav.stem}.jsonl").write_text("".join(e.to_json() + "\n" for e in events))

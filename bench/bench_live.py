@@ -57,8 +57,8 @@ def korean_model() -> Path:
 
 def run(channels, playbook, model, realtime: bool):  # noqa: ANN001, ANN201
     from callcue.audio.capture import FileCapture
+    from callcue.calls.live import LivePipeline
     from callcue.engine.pipeline import Engine
-    from callcue.speech.live import LivePipeline
 
     engine = Engine(playbook, channels=tuple(channels), words="vosk" if model is not None else None)
     events: list = []
@@ -76,7 +76,7 @@ def run(channels, playbook, model, realtime: bool):  # noqa: ANN001, ANN201
 
 
 def pct(values: list[float], q: float) -> float | None:
-    from callcue.speech.live import percentile
+    from callcue.calls.live import percentile
 
     return percentile(values, q)
 

@@ -11,6 +11,7 @@ longest stall under 50 ms. The wall clock is read here, never in the engine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,9 +21,9 @@ import time
 def run_once(speed: float, model: str | None, use_model: bool) -> dict:
     from PySide6.QtCore import QTimer
 
+    from callcue.calls.recipe import preload
     from callcue.settings import Settings
     from callcue.ui.overlay import Overlay, app_instance
-    from callcue.ui.session import preload
     from callcue.ui.workers import CallWorker
 
     app = app_instance()
@@ -31,7 +32,8 @@ def run_once(speed: float, model: str | None, use_model: bool) -> dict:
 
     def make() -> CallWorker:
         w = CallWorker(settings, "demo", speed=speed, use_model=use_model or bool(model))
-        w.session.model_override = model
+        if model:  # decode the demo with this model whatever its language
+            w.spec = dataclasses.replace(w.spec, model=model, any_language=True)
         return w
 
     o = Overlay(settings, None, worker_factory=make)

@@ -70,3 +70,12 @@ def make_bad_recordings(folder: Path) -> dict[str, tuple[Path, str]]:
         "truncated wav": (trunc, "truncated"),
         "three channels": (three, "3 channels"),
     }
+
+
+def replay(engine, channels, segments=None, chunk_s=0.1, on_chunk=None):
+    """A recording and its transcript through the engine, by the one feed loop (calls.feed)."""
+    from callcue.calls.feed import feed_recording, transcript_heard
+    from callcue.engine.clock import RATE
+
+    return feed_recording(engine, channels, transcript_heard(segments or [], channels), chunk=int(chunk_s * RATE),
+                          on_chunk=on_chunk)

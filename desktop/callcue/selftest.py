@@ -270,7 +270,7 @@ def check_engine() -> Check:
     import numpy as np
     import soundfile as sf
 
-    from callcue.commands.analyze import analyze_file
+    from callcue.calls.offline import analyze_recording
 
     rate = 8000  # not 16 kHz, so the resampler runs too
     t = np.arange(3 * rate) / rate
@@ -279,7 +279,7 @@ def check_engine() -> Check:
     with tempfile.TemporaryDirectory(prefix="callcue-selftest-") as tmp:
         wav = Path(tmp) / "probe.wav"
         sf.write(wav, np.stack([voice + noise, noise], axis=1), rate)
-        events = analyze_file(str(wav))
+        events = analyze_recording(str(wav))
     kinds = {type(e).__name__ for e in events}
     if "CallStart" not in kinds or "Summary" not in kinds:
         return Check("Call engine", "fail", f"the engine ran but produced no summary ({sorted(kinds)})",

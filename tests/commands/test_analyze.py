@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from callcue.commands.analyze import analyze_file
+from callcue.calls.offline import analyze_recording
 from tests.conftest import CALL_NAMES, CALLS, SHARED, make_bad_recordings
 
 
@@ -30,7 +30,7 @@ def score(events_dir):
 def test_accuracy_on_the_shared_calls(tmp_path, with_transcript):
     assert len(CALL_NAMES) >= 6
     for name in CALL_NAMES:
-        events = analyze_file(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt") if with_transcript else None)
+        events = analyze_recording(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt") if with_transcript else None)
         (tmp_path / f"{name}.jsonl").write_text("".join(e.to_json() + "\n" for e in events))
     ip, ir, sp, sr, auc = score(tmp_path)
     assert ip >= 0.9 and ir >= 0.9

@@ -1,6 +1,8 @@
 """The cue budget: one at a time, urgent first, cooldowns, caps, and the agent's controls."""
 
-from callcue.engine.cues import SNOOZE_S, CueBoard
+import dataclasses
+
+from callcue.engine.cues import CueBoard, CueBudget
 from callcue.engine.events import Cue, CueAction
 
 
@@ -54,8 +56,9 @@ def test_dismiss_snooze_hold(playbook):
     assert isinstance(act[0], CueAction) and act[0].cue == "let-them-finish" and b.active is None
     assert b.dismissed == ["let-them-finish"]
     b.act("snooze", 3.0)
+    snooze_s = playbook.section("playbook")["snooze_s"]
     assert b.offer("escalation-request", 4.0) == []
-    assert shown(b.offer("escalation-request", 3.0 + SNOOZE_S + 1)) == ["escalation-request"]
+    assert shown(b.offer("escalation-request", 3.0 + snooze_s + 1)) == ["escalation-request"]
     b.act("hold", 400.0)
     assert b.active is None
     assert b.offer("negotiate", 401.0) == []
@@ -68,3 +71,32 @@ def test_a_cue_carries_its_evidence(playbook):
     (cue,) = b.offer("negotiate", 5.0, 'They said "refund".', {"utterance": "I want a refund"})
     assert cue.why == 'They said "refund".' and cue.evidence["utterance"] == "I want a refund"
     assert cue.until == 5.0 + playbook.section("playbook")["show_s"]
+
+
+def test_the_budget_is_the_playbooks(playbook):
+    budget = CueBudget.of(playbook)
+    pb = playbook.section("playbook")
+    assert (budget.max_per_call, budget.show_s, budget.wait_s, budget.snooze_s) == (
+        pb["max_cues_per_call"], pb["show_s"], pb["wait_s"], pb["snooze_s"])
+    short = CueBoard(playbook, budget=dataclasses.replace(budget, snooze_s=60.0, max_per_call=1))
+    short.act("snooze", 0.0)
+    assert short.offer("escalation-request", 59.0) == []
+    assert shown(short.offer("escalation-request", 61.0)) == ["escalation-request"]
+    assert short.offer("let-them-finish", 200.0) == []  # one cue a call, and it has been shown
+
+
+def test_dismiss_names_the_cue_the_agent_saw(playbook):
+    b = CueBoard(playbook)
+    b.offer("let-them-finish", 1.0)
+    b.offer("escalation-request", 2.0)  # replaces it before the agent's click arrives
+    assert b.act("dismiss", 2.1, "let-them-finish") == []
+    assert b.active.id == "escalation-request"
+    assert b.act("dismiss", 2.2, "escalation-request")[0].cue == "escalation-request"
+
+
+def test_withdraw_drops_a_waiting_cue(playbook):
+    b = CueBoard(playbook)
+    b.offer("escalation-request", 1.0)
+    b.offer("note-commitment", 2.0)  # waits behind the alert
+    b.withdraw({"note-commitment"})
+    assert b.tick(1.0 + playbook.section("playbook")["show_s"] + 0.1) == []

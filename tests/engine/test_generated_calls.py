@@ -9,9 +9,8 @@ import pytest
 from callcue.audio.recording import read_recording
 from callcue.engine.events import Interruption, Silence
 from callcue.engine.pipeline import Engine
-from callcue.engine.replay import replay
 from callcue.speech.transcript import read_transcript
-from tests.conftest import SHARED
+from tests.conftest import SHARED, replay
 
 SCRIPT = {
     "title": "Backchannels, talk-over and a hold",

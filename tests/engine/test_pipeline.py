@@ -6,9 +6,8 @@ import pytest
 from callcue.audio.recording import read_recording
 from callcue.engine.events import Cue, Interruption, Silence, Speech, Summary, Utterance
 from callcue.engine.pipeline import Engine
-from callcue.engine.replay import replay
 from callcue.speech.transcript import read_transcript
-from tests.conftest import CALLS, truth
+from tests.conftest import CALLS, replay, truth
 
 
 def run(playbook, name, transcript=True, chunk_s=0.1):

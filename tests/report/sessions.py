@@ -18,10 +18,10 @@ FIRST_MONDAY = datetime(2024, 5, 6, 9, 30)  # a fixed past, so the week grouping
 @cache
 def analysed(name: str) -> tuple:
     """A call's events in the order the engine made them (as a live call would save them)."""
-    from callcue.commands.analyze import analyze_file
+    from callcue.calls.offline import analyze_recording
 
     made: list = []
-    analyze_file(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt"), on_event=made.append)
+    analyze_recording(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt"), on_event=made.append)
     return tuple(made)
 
 

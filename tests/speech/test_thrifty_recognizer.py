@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from callcue.audio.recording import read_recording
+from callcue.calls.offline import _reset_dither
 from callcue.engine.events import TextSegment, Word
 from callcue.speech.heap import MemoryBudget, give_back_memory, tame_malloc
-from callcue.speech.live import IDLE_S, LEAST_S, PREROLL_S, ThriftyRecognizer, _reset_dither
+from callcue.speech.live import IDLE_S, LEAST_S, PREROLL_S, ThriftyRecognizer
 from callcue.speech.recognizer import PARTIAL_EVERY, PartialText, StreamingRecognizer
 from tests.pulse import short_call  # noqa: F401 - a fixture
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callcue.commands.analyze import analyze_file
+from callcue.calls.offline import analyze_recording
 from callcue.engine import events as ev
 from callcue.speech.transcript import read_transcript
 from callcue.store import SessionStore, redact_event
@@ -59,7 +59,7 @@ def made_until(wav, vtt, until):
         now[0] = t + 0.1  # events coming next are made while this 0.1 s chunk is fed
 
     try:
-        analyze_file(str(wav), str(vtt), on_event=lambda e: made.append((now[0], e)), on_chunk=chunk)
+        analyze_recording(str(wav), str(vtt), on_event=lambda e: made.append((now[0], e)), on_chunk=chunk)
     except _Enough:
         pass
     return made

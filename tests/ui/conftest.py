@@ -78,29 +78,31 @@ class EngineWorker(FakeWorker):
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
-        from callcue.ui.session import CallSession, Outlet
+        from callcue.calls.session import CallSession, Outlet
 
         outlet = Outlet(partial(emit, self.events), partial(emit, self.tick), partial(emit, self.phase))
-        self.session = CallSession(outlet,
-                                   settings or Settings(), speed=0)
+        self.session = CallSession(outlet)
+        self.engine = None
 
     def play_demo_until(self, until_s: float, start_s: float = 0.0) -> None:
         """Feed the demo call's audio (with its transcript) from `start_s` to `until_s`."""
         from callcue.audio.recording import read_recording
+        from callcue.calls.recipe import demo_files
+        from callcue.calls.session import control
         from callcue.engine.pipeline import Engine
         from callcue.engine.playbook import load_playbook
         from callcue.speech.transcript import read_transcript
-        from callcue.ui.session import demo_files, engine_tick
 
-        if self.session.engine is None:
+        if self.engine is None:
             audio, vtt = demo_files()
             self.rec = read_recording(audio)
             engine = Engine(load_playbook(), channels=tuple(self.rec.channels), words="file")
-            self.session.engine = engine
+            self.engine = engine
             self.send(*engine.start(duration_s=self.rec.duration_s))
             for seg in read_transcript(vtt):
                 self.send(*engine.add_result(seg.who, seg))
-        engine = self.session.engine
+            self.session.attach(lambda action: self.send(*engine.act(*control(action))))
+        engine = self.engine
         chunk = 1600
         pos = int(start_s * 16000)
         while pos < int(until_s * 16000):
@@ -110,15 +112,11 @@ class EngineWorker(FakeWorker):
             pos += chunk
             if out:
                 self.send(*out)
-            emit(self.tick, engine_tick(engine, pos / 16000))
+            self.session.tick(engine.snapshot(pos / 16000))
 
     def act(self, action: str) -> None:
         super().act(action)
         self.session.request(action)
-        batch: list[Event] = []
-        self.session._do_actions(batch)
-        if batch:
-            self.send(*batch)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`callcue` listening live: speech.live's pipeline on its own thread, the overlay on the UI thread.
+"""`callcue` listening live: calls.live's pipeline on its own thread, the overlay on the UI thread.
 
 The capture is the demo call handed out chunk by chunk (no sound card in CI), and it pauses where
 the test needs time to stand still, so nothing depends on how fast the machine is.
@@ -6,19 +6,20 @@ the test needs time to stand still, so nothing depends on how fast the machine i
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
 import pytest
 from PySide6.QtCore import Qt
 
-pytest.importorskip("callcue.speech.live")
+pytest.importorskip("callcue.calls.live")
 
 from callcue.audio.capture import Chunk  # noqa: E402
 from callcue.audio.recording import read_recording  # noqa: E402
+from callcue.calls.recipe import demo_files  # noqa: E402
 from callcue.engine.events import CueAction  # noqa: E402
 from callcue.ui.overlay import Overlay  # noqa: E402
-from callcue.ui.session import demo_files  # noqa: E402
 from callcue.ui.workers import CallWorker  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def test_live_call_shows_cues_and_dismiss_reaches_the_engine(qtbot, settings, st
 
     def make() -> CallWorker:
         worker = CallWorker(settings, "live", use_model=False)
-        worker.session.capture = capture
+        worker.spec = dataclasses.replace(worker.spec, capture=capture)
         return worker
 
     o = Overlay(settings, store, worker_factory=make)
@@ -74,7 +75,7 @@ def test_live_call_shows_cues_and_dismiss_reaches_the_engine(qtbot, settings, st
     qtbot.waitUntil(lambda: capture.paused.is_set() and o.card.cue is not None, timeout=20000)
     assert o.card.cue.id == "check-in-silence"  # without words: 5 s of silence after the agent spoke
     assert "Listening: the demo call" in o.status.text.text() and o.status.fix.text() == "Install a model\u2026"
-    engine = o.worker.session.engine
+    engine = o.worker.call.engine
     qtbot.mouseClick(o.card.dismiss_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: any(isinstance(e, CueAction) for e in engine.events), timeout=5000)
     assert [(e.action, e.cue) for e in engine.events if isinstance(e, CueAction)] == [

@@ -62,7 +62,7 @@ class Chunk:
     gap_before: int = 0  # samples dropped just before this chunk by an overloaded queue (set by the sink)
 
 
-ChunkSink = Callable[[Chunk], None]
+ChunkSink = Callable[[Chunk], object]  # what it returns is not looked at
 StatusSink = Callable[[str, str, "str | None"], None]  # (kind, message, who)
 
 
@@ -516,18 +516,22 @@ def plan_routes(agent: str | None, customer: str | None, order: tuple[str, str] 
 
 
 class FileCapture:
-    """A recording played as if it were captured: 0.1 s chunks per channel, at real-time pace or as fast
-    as the pipeline takes them (`realtime=False`, lossless: the pipeline waits instead of dropping).
+    """A recording played as if it were captured: 0.1 s chunks per channel, at real-time pace (`speed`
+    times it) or as fast as the pipeline takes them (`realtime=False` or `speed=0`).
 
-    The benchmark uses it to measure the live pipeline's delays without a sound card.
+    `lossless`: the pipeline waits for room instead of dropping audio when it falls behind (by
+    default only when not paced; the demo is always lossless, so it shows what analyze gives). The
+    benchmark uses it paced and lossy to measure the live pipeline's delays without a sound card.
     """
 
     def __init__(self, channels: dict[str, np.ndarray], realtime: bool = True, block_s: float = BLOCK_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, speed: float = 1.0,
+                 lossless: bool | None = None) -> None:
         self.pcm = {c: np.asarray(x, dtype=np.int16) for c, x in channels.items()}
         self.channels = tuple(self.pcm)
-        self.realtime = realtime
-        self.lossless = not realtime
+        self.realtime = realtime and speed > 0
+        self.speed = speed if speed > 0 else 1.0
+        self.lossless = (not self.realtime) if lossless is None else lossless
         self.block = int(block_s * RATE)
         self.clock = clock
         self.done = threading.Event()  # every chunk has been handed out, or stop() was called
@@ -537,6 +541,10 @@ class FileCapture:
 
     def describe(self) -> str:
         return f"a recording ({', '.join(self.channels)})"
+
+    @property
+    def duration_s(self) -> float:
+        return max(len(x) for x in self.pcm.values()) / RATE
 
     def start(self, on_chunk: ChunkSink, on_status: StatusSink) -> None:
         self._thread = threading.Thread(target=self._play, args=(on_chunk,), name="callcue-file-capture",
@@ -550,7 +558,7 @@ class FileCapture:
             for k, pos in enumerate(range(0, total, self.block)):
                 if self.realtime:
                     # a device delivers a block once it has been recorded, at the end of its time
-                    due = self.t0 + (k + 1) * self.block / RATE
+                    due = self.t0 + (k + 1) * self.block / RATE / self.speed
                     if self._stop.wait(max(0.0, due - self.clock())):
                         return
                 elif self._stop.is_set():

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-RATE = 16000
+from callcue.engine.clock import RATE
 
 
 @dataclass

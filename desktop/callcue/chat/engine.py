@@ -1,4 +1,4 @@
-"""The chat engine: messages in, the event stream of EVENTS.md out, on the chat's own clock.
+"""The chat engine: messages in, the event stream of docs/events.md out, on the chat's own clock.
 
 A ChatSession is the chat's counterpart of the call engine: a plain object, no
 threads, no wall clock. Each message carries its time (seconds from the chat's
@@ -205,7 +205,7 @@ class ChatSession:
         # A cue still waiting for the screen is stale once the agent has done what it asks.
         done = {"reply-waiting"} | ({"acknowledge-frustration", "negative-streak", "customer-shouting"}
                                     if sorry else set())
-        self.board._pending = [p for p in self.board._pending if p.spec.id not in done]
+        self.board.withdraw(done)
         if self.waiting_since is not None:
             self.waits.append((t - self.waiting_since, self._wait_limit()))
         self.waiting_since = None

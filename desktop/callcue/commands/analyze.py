@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from callcue.commands import add_playbook_args
@@ -18,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--transcript", metavar="F", help="WebVTT, SRT or Vosk JSON transcript of the call")
     p.add_argument("--model", metavar="M", help="without --transcript: the Vosk model that transcribes the call "
                                                 "(default: CALLCUE_MODEL, then an English model that lookup finds)")
-    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
+    p.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (docs/events.md)")
     add_playbook_args(p)
     p.add_argument("--channels", metavar="L,R", help="who is on the left and right channel "
                                                      "(default agent,customer)")
@@ -27,52 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agent", metavar="NAME", help="with --save: the agent on the call(s)")
     p.add_argument("-v", "--verbose", action="store_true", help="with --save: print each save to stderr")
     p.set_defaults(run=run)
-
-
-def analyze_file(path: str, transcript: str | None = None, playbook: str | None = None,
-                 profile: str | None = None, channels: str | None = None, on_event=None, on_chunk=None,
-                 model=None) -> list:
-    """The sorted event stream of a recording. `on_event(event)` sees each event as the engine makes it
-    and `on_chunk(t)` each 0.1 s of audio (`analyze --save` writes the session during the analysis).
-    `model` (a models.ModelRef or folder), without a transcript: Vosk gives the words."""
-    from callcue.audio.recording import parse_channel_order, read_recording
-    from callcue.engine.events import sort_stream
-    from callcue.engine.pipeline import Engine
-    from callcue.engine.playbook import load_playbook
-    from callcue.engine.replay import replay
-    from callcue.speech.transcript import read_transcript
-
-    pb = load_playbook(playbook, profile)
-    segments = read_transcript(transcript) if transcript else None
-    rec = read_recording(path, parse_channel_order(channels))
-    note = None if segments else "no transcript: words-based signals (sentiment, phrases, commitments) are absent"
-    if model is not None and not segments:
-        return _analyze_with_vosk(rec, pb, model, on_event)
-    engine = Engine(pb, channels=tuple(rec.channels), words="file" if segments else None)
-    for event in engine.start(duration_s=rec.duration_s, note=note):
-        if on_event is not None:
-            on_event(event)
-    for event in replay(engine, rec.channels, segments, on_chunk=on_chunk):
-        if on_event is not None:
-            on_event(event)
-    return sort_stream(engine.events)
-
-
-def _analyze_with_vosk(rec, pb, model, on_event=None) -> list:
-    """Words from Vosk, the same bytes every time: see speech.live.recognize_recording."""
-    from callcue.engine.events import sort_stream
-    from callcue.engine.pipeline import Engine
-    from callcue.speech.live import drop_partials, recognize_recording, replay_with_words
-    from callcue.speech.models import load_model
-
-    loaded = load_model(model)
-    engine = Engine(pb, channels=tuple(rec.channels), words="vosk", model=os.path.abspath(loaded.path))
-    recognized = recognize_recording(loaded, rec.channels)
-    for event in drop_partials(engine.start(duration_s=rec.duration_s)
-                               + list(replay_with_words(engine, rec.channels, recognized))):
-        if on_event is not None:
-            on_event(event)
-    return drop_partials(sort_stream(engine.events))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
         from callcue.speech.live import choose_model
 
         model = choose_model(args.model)
-    events = analyze_file(args.call, args.transcript, args.playbook, args.profile, args.channels, model=model)
+    from callcue.calls.offline import analyze_recording
+
+    events = analyze_recording(args.call, args.transcript, args.playbook, args.profile, args.channels, model=model)
     out = sys.stdout
     if args.json:
         for ev in events:

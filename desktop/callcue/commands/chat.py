@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = csub.add_parser("analyze", help="the event stream of a chat transcript",
                         description="Read a chat (JSON Lines, CSV or plain 'Agent: ...' / 'Customer: ...' lines "
                                     "with optional [hh:mm:ss]) and print its events as JSON Lines "
-                                    "(shared/EVENTS.md).")
+                                    "(docs/events.md).")
     a.add_argument("file", help="the chat: .jsonl, .csv or a plain text transcript")
     a.add_argument("--json", action="store_true", help="JSON Lines (the default)")
     a.add_argument("--timeline", action="store_true", help="a timeline a person can read instead of JSON")

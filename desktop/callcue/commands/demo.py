@@ -33,7 +33,7 @@ def _speed(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from callcue.ui.session import demo_files
+    from callcue.calls.recipe import demo_files
 
     audio, transcript = demo_files()
     if not audio.is_file() or not transcript.is_file():
@@ -60,20 +60,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_headless(speed: float, use_model: bool = True, captions: bool = True) -> int:
+    from callcue.calls.recipe import CallSpec
+    from callcue.calls.runner import run_call, stop_on_signals
+    from callcue.calls.session import CallSession, Outlet
     from callcue.commands.run import load_settings
     from callcue.ui.headless import HeadlessPanel
-    from callcue.ui.session import CallSession, Outlet
 
     settings, notice = load_settings()
     panel = HeadlessPanel(captions=captions)
     if notice:
         panel.out.write(f"note: {notice}\n")
-    # The demo is saved like a live call while it plays (CallSession records it): `callcue review` shows it.
-    session = CallSession(Outlet(panel.events, panel.tick, panel.phase), settings, speed=speed,
-                          use_model=use_model, tick_gap_s=0.0)
-    try:
-        session.run_demo()
-    except KeyboardInterrupt:
-        session.stop()
-        raise
+    # The demo is saved like a live call while it plays (the recipe records it): `callcue review` shows it.
+    session = CallSession(Outlet(panel.events, panel.tick, panel.phase))
+    with stop_on_signals(session):  # Ctrl-C ends the demo as a finished call, with its summary
+        run_call(session, CallSpec.from_settings(settings, "demo", speed=speed, use_model=use_model), tick_gap_s=0.0)
     return 1 if panel.state.phase.name == "error" else 0

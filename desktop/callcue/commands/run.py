@@ -180,7 +180,7 @@ def open_overlay(demo: bool = False, speed: float = 1.0, use_model: bool = True,
         elif overlay.state.phase.name == "idle":
             overlay.on_phase(Phase("idle", overlay._idle_text()))
 
-    from callcue.ui.session import preload
+    from callcue.calls.recipe import preload
 
     preload()
     # Ctrl-C in the terminal, or SIGTERM, ends the app properly (the call's summary is still made):

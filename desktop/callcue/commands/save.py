@@ -72,7 +72,7 @@ def _started_at(path: Path) -> datetime:
 
 
 def save_recordings(args: argparse.Namespace) -> int:
-    from callcue.commands.analyze import analyze_file
+    from callcue.calls.offline import analyze_recording
     from callcue.engine.events import CallStart
     from callcue.sessions_io import Recorder, SaveError, open_store
     from callcue.store import SessionMeta
@@ -123,7 +123,7 @@ def save_recordings(args: argparse.Namespace) -> int:
 
             progress.update(index, 0.0, name)
             try:
-                events = analyze_file(str(path), str(transcript) if transcript else None, args.playbook,
+                events = analyze_recording(str(path), str(transcript) if transcript else None, args.playbook,
                                       args.profile, args.channels, on_event=on_event, on_chunk=on_chunk,
                                       model=getattr(args, "model", None))
                 sid = recorder.finish()

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RATE = 16000
+from callcue.engine.clock import RATE
+
 FRAME_S = 0.03
 FRAME = int(RATE * FRAME_S)  # 480 samples
 DIGITAL_SILENCE_DB = -90.0  # below any microphone's own hiss

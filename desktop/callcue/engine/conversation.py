@@ -89,11 +89,11 @@ class Conversation:
             return seg.duration >= self.backchannel_max_s
         return heard > self.backchannel_max_words
 
-    def advance(self, now: float | None = None) -> list[Event]:
+    def advance(self, now: float | None = None) -> list[Interruption]:
         """After a frame: update the time of the last voice and decide pending talk-over."""
         for seg in self._open.values():
             self.last_end = max(self.last_end, seg.end)
-        out: list[Event] = []
+        out: list[Interruption] = []
         keep = []
         for c in self._candidates:
             overlap = min(c.by.end, c.over.end) - c.by.start
@@ -113,6 +113,13 @@ class Conversation:
     @property
     def anyone_spoke(self) -> bool:
         return bool(self.segments or self._open)
+
+    def talk_so_far(self) -> dict[str, float]:
+        """Talk time per channel, counting the turns still going on (for a live view)."""
+        talk = dict(self.talk_s)
+        for seg in self._open.values():
+            talk[seg.who] = talk.get(seg.who, 0.0) + max(0.0, seg.end - seg.start)
+        return talk
 
     def silence_so_far(self, now: float) -> float:
         return 0.0 if self._open else max(0.0, now - self.last_end)

@@ -15,7 +15,22 @@ from callcue.engine.events import SEVERITIES, Cue, CueAction, Event
 from callcue.engine.playbook import CueSpec, Playbook
 
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
-SNOOZE_S = 300.0
+
+
+@dataclass(frozen=True)
+class CueBudget:
+    """What the agent's attention allows in one call, from the playbook's [playbook] section."""
+
+    max_per_call: int  # cues shown in one call, whatever their own caps say
+    show_s: float  # how long a cue stays unless a more urgent one replaces it
+    wait_s: float  # how long a cue that came while another showed may wait for its turn
+    snooze_s: float  # how long a snooze mutes cues
+
+    @classmethod
+    def of(cls, playbook: Playbook) -> CueBudget:
+        pb = playbook.section("playbook")
+        return cls(max_per_call=int(pb["max_cues_per_call"]), show_s=float(pb["show_s"]),
+                   wait_s=float(pb["wait_s"]), snooze_s=float(pb["snooze_s"]))
 
 
 @dataclass
@@ -29,6 +44,7 @@ class _Pending:
 @dataclass
 class CueBoard:
     playbook: Playbook
+    budget: CueBudget | None = None  # None: the playbook's
     active: Cue | None = None
     shown: list[Cue] = field(default_factory=list)
     dismissed: list[str] = field(default_factory=list)
@@ -38,11 +54,19 @@ class CueBoard:
     _count: dict[str, int] = field(default_factory=dict)
     _pending: list[_Pending] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            self.budget = CueBudget.of(self.playbook)
+
+    @property
+    def _budget(self) -> CueBudget:
+        assert self.budget is not None  # set in __post_init__
+        return self.budget
+
     def _allowed(self, spec: CueSpec, now: float) -> bool:
-        pb = self.playbook.section("playbook")
         if spec.id not in self.playbook.cue_ids:
             return False
-        if self._count.get(spec.id, 0) >= spec.max_per_call or len(self.shown) >= pb["max_cues_per_call"]:
+        if self._count.get(spec.id, 0) >= spec.max_per_call or len(self.shown) >= self._budget.max_per_call:
             return False
         last = self._last.get(spec.id)
         if last is not None and now - last < spec.cooldown_s:
@@ -52,7 +76,7 @@ class CueBoard:
     def _show(self, spec: CueSpec, now: float, why: str, evidence: dict[str, Any]) -> Cue:
         cue = Cue(at=round(now, 3), id=spec.id, skill=spec.skill, severity=spec.severity, text=spec.text,
                   why=why or spec.why, evidence=evidence,
-                  until=round(now + float(self.playbook.section("playbook")["show_s"]), 3))
+                  until=round(now + self._budget.show_s, 3))
         self.active = cue
         self.shown.append(cue)
         self._last[spec.id] = now
@@ -67,9 +91,8 @@ class CueBoard:
         evidence = evidence or {}
         if self.active is not None and self.active.until is not None and now < self.active.until:
             if RANK[spec.severity] <= RANK[self.active.severity] or self.active.id == spec.id:
-                wait = float(self.playbook.section("playbook")["wait_s"])
                 self._pending = [p for p in self._pending if p.spec.id != spec.id]
-                self._pending.append(_Pending(spec, why, evidence, now + wait))
+                self._pending.append(_Pending(spec, why, evidence, now + self._budget.wait_s))
                 return []
         return [self._show(spec, now, why, evidence)]
 
@@ -85,16 +108,21 @@ class CueBoard:
         best = max(self._pending, key=lambda p: (RANK[p.spec.severity], -p.deadline))
         return [self._show(best.spec, now, best.why, best.evidence)]
 
-    def act(self, action: str, now: float) -> list[Event]:
-        """The agent's controls: dismiss the cue, snooze cues, hold (mutes cues) and resume."""
+    def withdraw(self, cue_ids: set[str]) -> None:
+        """Cues waiting for their turn that are no longer true (the chat's customer got a reply) are dropped."""
+        self._pending = [p for p in self._pending if p.spec.id not in cue_ids]
+
+    def act(self, action: str, now: float, cue_id: str | None = None) -> list[Event]:
+        """The agent's controls: dismiss the cue (only `cue_id`, when given: the one the agent saw may have
+        gone already, and its successor must not go with it), snooze cues, hold (mutes cues) and resume."""
         if action == "dismiss":
-            if self.active is None:
+            if self.active is None or (cue_id is not None and self.active.id != cue_id):
                 return []
             cue_id, self.active = self.active.id, None
             self.dismissed.append(cue_id)
             return [CueAction(at=round(now, 3), action="dismiss", cue=cue_id)]
         if action == "snooze":
-            self.snoozed_until = now + SNOOZE_S
+            self.snoozed_until = now + self._budget.snooze_s
             self.active, self._pending = None, []
             return [CueAction(at=round(now, 3), action="snooze", until=round(self.snoozed_until, 3))]
         if action in ("hold", "resume"):

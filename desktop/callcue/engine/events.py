@@ -1,4 +1,4 @@
-"""The event vocabulary of ../shared/EVENTS.md, as dataclasses.
+"""The event vocabulary, as dataclasses: specified in docs/events.md (kept true by a test).
 
 Every part of Callcue (engine, overlay, store, command line, report) speaks
 these. Times are seconds on the audio's sample clock, rounded to milliseconds

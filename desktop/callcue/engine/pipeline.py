@@ -18,6 +18,7 @@ from callcue.engine.conversation import Conversation, Hold
 from callcue.engine.cues import CueBoard
 from callcue.engine.events import (
     CallStart,
+    Cue,
     Event,
     Frustration,
     Partial,
@@ -40,6 +41,17 @@ from callcue.engine.prosody import Baseline, measure
 from callcue.engine.summary import Commitment, build_summary, commitment_due
 
 BUFFER_S = 180.0  # audio kept per channel for measuring the voice of an utterance
+
+
+@dataclass(frozen=True)
+class CallState:
+    """The engine's state for a live view (Engine.snapshot), on the call's clock."""
+
+    at: float
+    quiet_s: float  # how long nobody has spoken (0 before anyone has)
+    talk_s: dict[str, float]  # talk so far per channel, the turns still going on included
+    commitments: list[str]  # promises heard so far
+    cue: Cue | None  # the cue on screen, if any
 
 
 class _Audio:
@@ -242,7 +254,8 @@ class Engine:
         base.add(feats)
         wpm = round(60.0 * n_words / speech_s, 1) if n_words and speech_s > 0 else None
         sps = round(syllables(sig.tokens) / speech_s, 2) if sig and speech_s > 0 else None
-        frustration, why = (None, [])
+        frustration: float | None = None
+        why: list[str] = []
         if who == "customer":
             frustration, why = utterance_score(sig, change, self.playbook.section("frustration")["voice_weight"])
         utt = Utterance(who=who, start=round(seg.start, 3), end=round(seg.end, 3), text=seg.text, words=words,
@@ -380,8 +393,18 @@ class Engine:
 
     # ---- controls and the end ----------------------------------------------------------------
 
-    def act(self, action: str) -> list[Event]:
-        return self._emit(self.board.act(action, self.now))
+    def act(self, action: str, cue_id: str | None = None) -> list[Event]:
+        """The agent's control: "dismiss" (only `cue_id`, if given), "snooze", "hold", "resume"."""
+        return self._emit(self.board.act(action, self.now, cue_id))
+
+    def snapshot(self, at: float | None = None) -> CallState:
+        """What a live view needs between events: the silence clock, talk so far (who is speaking
+        now counts), the promises heard and the cue on screen. `at`: the audio clock, if ahead."""
+        conv = self.conversation
+        quiet = conv.silence_so_far(self.now) if conv.anyone_spoke else 0.0
+        return CallState(at=round(max(self.now, at or 0.0), 3), quiet_s=round(quiet, 3),
+                         talk_s={k: round(v, 2) for k, v in conv.talk_so_far().items()},
+                         commitments=[c.text for c in self.commitments], cue=self.board.active)
 
     def status(self, kind: str, message: str, who: str | None = None) -> list[Event]:
         return self._emit([Status(at=self.now, kind=kind, message=message, who=who)])
@@ -407,8 +430,8 @@ class Engine:
             if seg is not None:
                 tail += self._closed(seg)
         end = self.now
-        for channel, seg in sorted(self._results, key=lambda r: r[1].end):
-            tail += self._utterance(seg, channel)
+        for channel, line in sorted(self._results, key=lambda r: r[1].end):
+            tail += self._utterance(line, channel)
         self._results = []
         tail += self.conversation.finish(end)
         self._emit(tail)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-RATE = 16000
+from callcue.engine.clock import RATE
+
 MIN_SAMPLES = int(0.15 * RATE)  # Praat refuses chunks much shorter than 100 ms
 
 

@@ -1,4 +1,4 @@
-"""The JSON export: the session's metadata, its event stream (shared/EVENTS.md, `call` first and
+"""The JSON export: the session's metadata, its event stream (docs/events.md, `call` first and
 `summary` last) and the summary, redacted."""
 
 from __future__ import annotations

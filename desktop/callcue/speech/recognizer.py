@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from callcue.engine.clock import RATE
 from callcue.engine.events import TextSegment, Word
 
-RATE = 16000
 # Decode in 0.2 s pieces: endpoints are found promptly however big the caller's chunks, and a
 # device's 0.1 s blocks are gathered in pairs (Kaldi's per-call overhead made 0.1 s pieces cost
 # about 15% more CPU).

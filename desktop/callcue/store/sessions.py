@@ -2,7 +2,7 @@
 
 One SQLite file (stdlib sqlite3) in WAL mode, readable by its owner only. A
 session is a row of metadata plus its event stream (the events of
-shared/EVENTS.md, cue actions included), written during the call by a
+docs/events.md, cue actions included), written during the call by a
 `SessionWriter` that commits at least once per second of audio, so a crash
 loses at most the last second or two. Everything passes through
 `callcue.store.redaction` before it is written.

@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from callcue.calls.session import Phase, Tick
 from callcue.engine.events import (
     CallStart,
     Cue,
@@ -32,31 +33,11 @@ FINAL_CAPTIONS = 6  # finished lines kept in the captions
 
 
 @dataclass
-class Tick:
-    """The audio clock, sent by the worker every few chunks: what events alone cannot say."""
-
-    at: float  # seconds on the call's sample clock
-    quiet_s: float | None = None  # how long nobody has spoken (None: derive from events)
-    talk_s: dict[str, float] | None = None  # talk so far per channel, counting who is speaking now
-    commitments: list[str] | None = None  # promises heard so far (the engine's own list)
-    levels: dict[str, float] | None = None  # dBFS per channel of the last chunk
-
-
-@dataclass
 class Caption:
     who: str
     text: str
     at: float
     final: bool
-
-
-@dataclass
-class Phase:
-    """Where the call is: said by the worker, not the engine, so it is not in the event stream."""
-
-    name: str = "idle"  # idle, loading, listening, ended, error
-    message: str = "Not listening"
-    fix: str | None = None  # "devices", "model", "settings": what the status line offers to open
 
 
 PHASES = ("idle", "loading", "listening", "ended", "error")

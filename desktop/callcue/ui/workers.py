@@ -1,4 +1,4 @@
-"""The call's thread: a QThread owns the CallSession (engine and Vosk); the UI hears signals only.
+"""The call's thread: a QThread runs the call (calls.runner: engine and Vosk); the UI hears signals only.
 
 Signals emitted from the worker's thread are queued into the UI thread's event loop, so no widget
 is touched off the UI thread and a slow chunk (Vosk can take 0.5 s) never blocks a repaint.
@@ -10,9 +10,11 @@ from functools import partial
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from callcue.calls.recipe import CallSpec, LiveCall
+from callcue.calls.runner import run_call
+from callcue.calls.session import CallSession, Outlet
 from callcue.settings import Settings
 from callcue.ui.qtcompat import emit
-from callcue.ui.session import CallSession, Outlet
 
 
 class CallWorker(QObject):
@@ -25,8 +27,10 @@ class CallWorker(QObject):
         super().__init__()
         self.mode = mode
         outlet = Outlet(partial(emit, self.events), partial(emit, self.tick), partial(emit, self.phase))
-        self.session = CallSession(outlet, settings,
-                                   speed=speed, use_model=use_model)
+        self.session = CallSession(outlet)
+        self.spec = CallSpec.from_settings(settings, "demo" if mode == "demo" else "live", speed=speed,
+                                           use_model=use_model)
+        self.call: LiveCall | None = None  # once the call is set up
         self._thread = QThread()
         self._thread.setObjectName(f"callcue-{mode}")
         self.moveToThread(self._thread)
@@ -41,16 +45,13 @@ class CallWorker(QObject):
     @Slot()
     def _run(self) -> None:
         try:
-            if self.mode == "demo":
-                self.session.run_demo()
-            else:
-                self.session.run_live()
+            run_call(self.session, self.spec, on_open=lambda call: setattr(self, "call", call))
         finally:
             emit(self.done)
             self._thread.quit()
 
     def act(self, action: str) -> None:
-        """Thread-safe: the session does it between two chunks of audio."""
+        """Thread-safe: the call does it between two chunks of audio."""
         self.session.request(action)
 
     def request_stop(self) -> None:

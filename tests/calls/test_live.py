@@ -14,9 +14,10 @@ import soundfile as sf
 
 from callcue.audio.capture import Chunk, FileCapture
 from callcue.audio.recording import read_recording
+from callcue.calls.live import LivePipeline
 from callcue.engine.events import Partial, Speech, Status, Summary, TextSegment, Utterance, Word, sort_stream
 from callcue.engine.pipeline import Engine
-from callcue.speech.live import LivePipeline, choose_model
+from callcue.speech.live import choose_model
 from callcue.speech.recognizer import PartialText
 from tests.pulse import short_call  # noqa: F401 - a fixture
 from tests.speech.conftest import korean_model_dir, make_fake_model
@@ -54,11 +55,11 @@ def run_file(playbook, channels, model=None, **kw):  # noqa: ANN001, ANN003, ANN
 
 
 def test_live_pipeline_gives_exactly_the_events_of_a_replay(playbook, short_call):  # noqa: F811
-    from callcue.commands.analyze import analyze_file
+    from callcue.calls.offline import analyze_recording
 
     rec = read_recording(short_call.wav)
     engine, got, pipe = run_file(playbook, rec.channels)
-    assert body(sort_stream(got.events)) == body(analyze_file(str(short_call.wav)))
+    assert body(sort_stream(got.events)) == body(analyze_recording(str(short_call.wav)))
     assert isinstance(got.events[-1], Summary) and got.events[0].type == "call"
     assert pipe.stats.fed == {c: len(x) for c, x in rec.channels.items()}
     assert not any(isinstance(e, Status) for e in got.events) and got.lines == []
@@ -209,7 +210,7 @@ def test_analyze_with_vosk_gives_the_same_bytes_every_time(tmp_path, short_call)
     lines = first.stdout.splitlines()
     assert '"transcript": "vosk"' in lines[0] and f'"model": "{korean_model_dir()}"' in lines[0]
     assert '"type": "utterance"' in first.stdout and '"type": "partial"' not in first.stdout
-    from callcue.commands.analyze import analyze_file
+    from callcue.calls.offline import analyze_recording
 
-    again = "".join(e.to_json() + "\n" for e in analyze_file(str(excerpt), model=str(korean_model_dir())))
+    again = "".join(e.to_json() + "\n" for e in analyze_recording(str(excerpt), model=str(korean_model_dir())))
     assert again == first.stdout
