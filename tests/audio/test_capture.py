@@ -4,13 +4,17 @@ tests/commands/test_listen.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+
 import numpy as np
 import pytest
 
 from callcue.audio.capture import FILL_MARGIN_S, RATE, Chunk, DeviceCapture, FileCapture, Route, plan_routes
 from callcue.audio.devices import input_devices
+from callcue.audio.pulse import PulseSource
 from callcue.errors import CallcueError
-from tests.pulse import FakeClock, FakeSD
+from tests.pulse import FakeClock, FakeSD, FakeStream
 
 
 class Sink:
@@ -252,3 +256,123 @@ def test_a_recording_as_a_capture_hands_out_every_chunk():
     cap.stop()
     assert [len(c.pcm) for c in sink.chunks if c.channel == "agent"] == [1600, 1600, 800]
     assert np.array_equal(sink.audio("customer"), pcm["customer"]) and cap.lossless
+
+
+# --------------------------------------------------------------------------- no deadlock with PortAudio
+
+WAIT_S = 2.0  # how long a stand-in waits for a callback before it calls it stuck (a bound, not a timing)
+
+
+class PortAudioLikeStream(FakeStream):
+    """A stream whose abort() and close() do what PortAudio's Pa_AbortStream/Pa_CloseStream do: wait for
+    the callback in progress to return. Here that callback comes in on PortAudio's thread just as the
+    stream is aborted (the unlucky moment of a real unplug); a callback that cannot finish within WAIT_S
+    is recorded in `sd.stuck` instead of hanging the test."""
+
+    def abort(self) -> None:
+        self._callback_in_progress("abort")
+        super().abort()
+
+    def close(self) -> None:
+        self._callback_in_progress("close")
+        super().close()
+
+    def _callback_in_progress(self, op: str) -> None:
+        thread = threading.Thread(target=self.deliver, args=(block(9),), kwargs={"adc_delay": 0.1}, daemon=True)
+        thread.start()
+        thread.join(WAIT_S)
+        if thread.is_alive():
+            self.sd.stuck.append(op)
+
+
+class PortAudioLikeSD(FakeSD):
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.stuck: list[str] = []
+
+    def InputStream(self, **kwargs) -> FakeStream:  # noqa: N802 - sounddevice's name
+        return PortAudioLikeStream(self, **kwargs)
+
+
+def portaudio_like(clock: FakeClock, source: bool = False, where=None) -> tuple[PortAudioLikeSD, DeviceCapture, Sink]:  # noqa: ANN001
+    sd = PortAudioLikeSD([("Headset Mic", 1), ("Monitor of Speakers", 2)], clock=clock)
+    devs = input_devices(sd)
+    if source:
+        mic = PulseSource("headset.mic", "Headset Mic", 1, 16000.0, False, index=7)
+        devs[0] = dataclasses.replace(devs[0], source=mic)
+    kwargs = {"where": where} if where else {}
+    cap = DeviceCapture([Route(devs[0], {"agent": 0}), Route(devs[1], {"customer": 0})], sd=sd, clock=clock,
+                        watch=False, **kwargs)
+    sink = Sink()
+    cap.start(sink.chunk, sink.status)
+    run(cap, clock, 0.5, sd.streams[0], sd.streams[1])
+    return sd, cap, sink
+
+
+def test_a_stalled_device_is_closed_while_portaudio_calls_back():
+    """The watchdog used to abort a lost stream while holding the lock that the callback waits for: the
+    callback could not return, so abort() never did (a live call frozen for good)."""
+    clock = FakeClock(10.0)
+    sd, cap, sink = portaudio_like(clock)
+    agent, customer = sd.streams[:2]
+    run(cap, clock, 1.2, customer)  # the agent's device stops delivering: lost
+    assert [k for k, _, _ in sink.statuses] == ["device-lost"] and agent.closed
+    assert sd.stuck == []
+    assert 9 not in sink.audio("agent")  # the block of a stream being closed is not handed out
+    cap.stop()
+    assert sd.stuck == []
+
+
+def test_a_source_that_is_gone_is_closed_while_portaudio_calls_back():
+    clock = FakeClock(10.0)
+    gone: list[str] = []
+    sd, cap, sink = portaudio_like(clock, source=True, where=lambda tag, src: gone[0] if gone else None)
+    gone.append("the source 'headset.mic' is gone")
+    run(cap, clock, 2.0, *sd.streams[:2])
+    assert [k for k, _, _ in sink.statuses] == ["device-lost"] and "is gone" in sink.statuses[0][1]
+    assert sd.stuck == []
+    cap.stop()
+
+
+def test_stop_while_portaudio_calls_back():
+    clock = FakeClock(10.0)
+    sd, cap, sink = portaudio_like(clock)
+    cap.stop()
+    assert sd.stuck == [] and all(s.closed for s in sd.streams)
+
+
+def test_the_callback_does_not_wait_while_the_watchdog_holds_the_lock():
+    """PortAudio calls back while the watchdog is in the middle of filling a lost device's channel with
+    zeros (under the lock): the callback returns at once, and its block is handed out right after the
+    zeros, by the watchdog as it lets go of the lock."""
+    clock = FakeClock(10.0)
+    sd = FakeSD([("Headset Mic", 1), ("Monitor of Speakers", 2)], clock=clock)
+    devs = input_devices(sd)
+    cap = DeviceCapture([Route(devs[0], {"agent": 0}), Route(devs[1], {"customer": 0})], sd=sd, clock=clock,
+                        watch=False)
+    waited: list[bool] = []
+    armed: list[FakeStream] = []
+
+    class PausingSink(Sink):
+        def chunk(self, c: Chunk) -> None:
+            super().chunk(c)
+            if c.channel == "agent" and c.filler and armed:  # inside the watchdog's locked section
+                thread = threading.Thread(target=armed.pop().deliver, args=(block(5),),
+                                          kwargs={"adc_delay": 0.1}, daemon=True)
+                thread.start()
+                thread.join(WAIT_S)
+                waited.append(thread.is_alive())
+
+    sink = PausingSink()
+    cap.start(sink.chunk, sink.status)
+    run(cap, clock, 0.5, *sd.streams[:2])
+    run(cap, clock, 3.3, sd.streams[1])  # the agent's device is lost, then reopened: no audio from it yet
+    assert len(sd.streams) == 3 and cap.states()["Headset Mic"] == "opening"
+    armed.append(sd.streams[2])
+    run(cap, clock, 0.1, sd.streams[1])  # the watchdog fills the agent's channel with zeros; a block comes
+    assert waited == [False]  # the callback did not wait for the lock
+    audio = sink.audio("agent")
+    first = np.flatnonzero(audio == 5)[0]
+    assert set(audio[:first][8000:]) == {0} and set(audio[first:]) == {5}  # right after the zeros
+    assert [k for k, _, _ in sink.statuses] == ["device-lost", "device-back"]
+    cap.stop()

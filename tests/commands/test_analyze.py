@@ -101,3 +101,16 @@ def test_bad_input_one_line_exit_2_no_traceback(tmp_path, case):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and str(args[-1]) in lines[0], r.stderr
     assert r.stdout == ""
+
+
+def test_a_transcript_longer_than_its_recording_is_warned_about(tmp_path, capsys):
+    from callcue.calls.recipe import demo_files
+    from callcue.cli import main
+
+    audio, _ = demo_files()
+    vtt = tmp_path / "other.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v agent>Hello there.\n\n"
+                   "00:01:10.000 --> 00:01:12.000\n<v customer>This line is after the audio.\n")
+    assert main(["analyze", str(audio), "--transcript", str(vtt), "--json"]) == 0
+    err = capsys.readouterr().err
+    assert f"callcue: warning: {vtt}: the transcript runs to 72.000 s" in err and "1 of its 2 lines" in err

@@ -20,6 +20,13 @@ Two devices' clocks drift apart by their crystals' tolerance (up to about 0.1 ms
 half an hour, more than a talk-over's timing can bear. Each running device is kept on the call's
 clock by audio.drift, in 20 ms steps (zeros put in, or samples dropped).
 
+Locks and PortAudio: Pa_AbortStream, Pa_StopStream and Pa_CloseStream wait for a callback in progress
+to return. So no lock is ever held across a PortAudio call (or a subprocess): a stream is taken out of
+its `_Stream` under the lock (its generation moves on, so its late callbacks are ignored) and aborted and
+closed after the lock is let go. And the callback never waits for the lock: it leaves its block in the
+stream's `pending` queue and takes the lock only if it is free; whoever holds the lock hands out the
+blocks left there before letting it go (`_unlock`), so blocks keep their order and none is stranded.
+
 Channels come from `Route`s: one device per party (mono or the first channel of each), or one
 stereo device with a mapping (left agent, right customer, or the other way round).
 """
@@ -28,7 +35,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -85,6 +94,17 @@ class Route:
 
 
 @dataclass
+class _Block:
+    """What one callback delivered, copied out of PortAudio's buffers (valid only during the callback)."""
+
+    generation: int
+    data: np.ndarray  # frames x channels, int16
+    adc: float  # PortAudio's inputBufferAdcTime (0.0: not given)
+    overflow: bool
+    now: float
+
+
+@dataclass
 class _Stream:
     route: Route
     state: str = "closed"  # "opening" (no audio yet), "running", "lost"
@@ -105,7 +125,8 @@ class _Stream:
     next_source_check: float = 0.0
     drift: DriftCorrector = field(default_factory=DriftCorrector)  # its clock against the call's
     to_drop: int = 0  # samples still to drop because the device runs fast
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # never held across a PortAudio call
+    pending: deque[_Block] = field(default_factory=deque)  # callbacks' blocks, handed out by the lock's holder
 
     @property
     def who(self) -> str | None:
@@ -178,8 +199,9 @@ class DeviceCapture:
         if self._watch is not None and self._watch is not threading.current_thread():
             self._watch.join()
         for s in self._streams:
-            with s.lock:
-                self._close(s)
+            with self._locked(s):
+                stream = self._detach(s)
+            self._shut(stream)
 
     # ---------------------------------------------------------------- streams
 
@@ -194,28 +216,36 @@ class DeviceCapture:
         if width > dev.channels:
             raise CallcueError(f"{dev.name!r} has {dev.channels} input channel(s); channel {width} was asked for")
         last_err: Exception | None = None
+        before = s.state
         for rate in dict.fromkeys([RATE, int(dev.rate or RATE)]):
-            with s.lock:
+            with self._locked(s):
                 s.generation += 1
                 gen = s.generation
             tag = new_tag()
+            stream = None
             try:
                 stream = open_input(sd, dev, tag=tag, samplerate=rate, channels=width, dtype="int16",
                                     blocksize=int(rate * BLOCK_S), latency=self.latency,
                                     callback=self._callback(s, gen))
                 offset = float(getattr(stream, "time", 0.0) or 0.0) - self.clock()
-                stream.start()
-            except Exception as err:  # sounddevice.PortAudioError, or a stand-in's error
-                last_err = err
-                continue
-            with s.lock:
-                s.stream, s.rate, s.clock_offset, s.tag = stream, rate, offset, tag
-                s.state, s.opened_at = "opening", self.clock()
-                s.resamplers = {}
+                resamplers = {}
                 if rate != RATE:
                     import soxr
 
-                    s.resamplers = {c: soxr.ResampleStream(rate, RATE, 1, dtype="int16") for c in s.route.channels}
+                    resamplers = {c: soxr.ResampleStream(rate, RATE, 1, dtype="int16") for c in s.route.channels}
+                with self._locked(s):  # in place before its first callback can come
+                    s.stream, s.rate, s.clock_offset, s.tag = stream, rate, offset, tag
+                    s.state, s.opened_at = "opening", self.clock()
+                    s.resamplers = resamplers
+                stream.start()
+            except Exception as err:  # sounddevice.PortAudioError, or a stand-in's error
+                last_err = err
+                with self._locked(s):
+                    if stream is not None and s.stream is stream:
+                        self._detach(s)
+                        s.state = before
+                self._shut(stream)
+                continue
             return
         message = f"cannot open the {s.label} ({last_err}); check that it is plugged in and not used " \
                   "exclusively by another program; `callcue devices` lists the input devices"
@@ -238,9 +268,16 @@ class DeviceCapture:
             raise CallcueError(f"{dev.name!r} is not there")
         return match[0]
 
-    def _close(self, s: _Stream) -> None:
+    def _detach(self, s: _Stream) -> Any:
+        """Take the stream out (its callbacks are ignored from now on); the caller shuts it after letting go
+        of the lock. Holds s.lock."""
         stream, s.stream = s.stream, None
         s.generation += 1
+        return stream
+
+    @staticmethod
+    def _shut(stream: Any) -> None:
+        """Abort and close a detached stream. Never under a lock: PortAudio waits for its callback here."""
         if stream is None:
             return
         for op in ("abort", "close"):
@@ -249,32 +286,63 @@ class DeviceCapture:
             except Exception:
                 pass  # a stream whose device vanished may refuse to stop; it is dropped either way
 
+    @contextmanager
+    def _locked(self, s: _Stream) -> Iterator[None]:
+        s.lock.acquire()
+        try:
+            yield
+        finally:
+            self._unlock(s)
+
+    def _unlock(self, s: _Stream) -> None:
+        """Let go of s.lock, first handing out the blocks that callbacks left while it was held. A block left
+        just after the last look finds the lock free (and its callback takes it) or finds it taken again
+        (and that holder hands it out): none is stranded."""
+        while True:
+            try:
+                while s.pending:
+                    self._take(s, s.pending.popleft())
+            finally:
+                s.lock.release()
+            if not s.pending or not s.lock.acquire(blocking=False):
+                return
+
     def _callback(self, s: _Stream, gen: int):  # type: ignore[no-untyped-def]
         def callback(indata, frames, time_info, status) -> None:  # noqa: ANN001 - PortAudio's signature
             now = self.clock()
-            with s.lock:
-                if gen != s.generation or self._stop.is_set():
-                    return
-                if status and getattr(status, "input_overflow", False):
-                    s.overflows += 1
-                data = np.array(indata, dtype=np.int16, copy=True).reshape(frames, -1)
-                chans = {c: data[:, i] for c, i in s.route.channels.items()}
-                if s.resamplers:
-                    chans = {c: s.resamplers[c].resample_chunk(x) for c, x in chans.items()}
-                if s.state != "running":
-                    skip = self._first_audio(s, now, frames, time_info)
-                    chans = {c: x[skip:] for c, x in chans.items()}
-                    s.drift.reset()
-                    s.to_drop = 0
-                else:
-                    chans = self._keep_time(s, chans, now)
-                n = len(next(iter(chans.values())))
-                s.last_audio = now
-                s.emitted += n
-                for c, x in chans.items():  # under the lock, so a watchdog's zeros never slip in between
-                    self._on_chunk(Chunk(c, x, now))
+            if gen != s.generation or self._stop.is_set():
+                return  # a closed stream's (read without the lock; checked again under it)
+            adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
+            overflow = bool(status and getattr(status, "input_overflow", False))
+            data = np.array(indata, dtype=np.int16, copy=True).reshape(frames, -1)
+            s.pending.append(_Block(gen, data, adc, overflow, now))
+            if s.lock.acquire(blocking=False):  # taken: its holder hands the block out as it lets go
+                self._unlock(s)
 
         return callback
+
+    def _take(self, s: _Stream, b: _Block) -> None:
+        """One callback's block onto the call's clock and out to the sink. Holds s.lock."""
+        if b.generation != s.generation or self._stop.is_set():
+            return
+        now = b.now
+        if b.overflow:
+            s.overflows += 1
+        chans = {c: b.data[:, i] for c, i in s.route.channels.items()}
+        if s.resamplers:
+            chans = {c: s.resamplers[c].resample_chunk(x) for c, x in chans.items()}
+        if s.state != "running":
+            skip = self._first_audio(s, now, len(b.data), b.adc)
+            chans = {c: x[skip:] for c, x in chans.items()}
+            s.drift.reset()
+            s.to_drop = 0
+        else:
+            chans = self._keep_time(s, chans, now)
+        n = len(next(iter(chans.values())))
+        s.last_audio = now
+        s.emitted += n
+        for c, x in chans.items():  # under the lock, so a watchdog's zeros never slip in between
+            self._on_chunk(Chunk(c, x, now))
 
     def _keep_time(self, s: _Stream, chans: dict[str, np.ndarray], now: float) -> dict[str, np.ndarray]:
         """A device whose clock runs fast or slow is put back on the call's clock (audio.drift): zeros
@@ -291,11 +359,10 @@ class DeviceCapture:
             chans = {c: x[cut:] for c, x in chans.items()}
         return chans
 
-    def _first_audio(self, s: _Stream, now: float, frames: int, time_info: Any) -> int:
+    def _first_audio(self, s: _Stream, now: float, frames: int, adc: float) -> int:
         """Audio flows (again): fill up to where its first sample belongs on the call clock; returns how
         many of its samples (at 16 kHz) came before their place and are skipped. Holds s.lock."""
         first = now - frames / s.rate
-        adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
         if adc:
             at = adc - s.clock_offset
             if first - 1.0 < at <= now:  # ADC times are not always kept (some host APIs give 0 or junk)
@@ -348,28 +415,37 @@ class DeviceCapture:
         return {s.route.device.name: s.state for s in self._streams}
 
     def _check(self, s: _Stream, now: float) -> None:
-        with s.lock:
+        with self._locked(s):
+            stream, gen = s.stream, s.generation
+        active = False
+        if stream is not None:  # asked of PortAudio outside the lock
+            try:
+                active = bool(stream.active)
+            except Exception:
+                active = False
+        doomed = None
+        with self._locked(s):
+            if s.generation != gen:
+                return  # stopped meanwhile
             if s.state == "running":
-                active = True
-                try:
-                    active = bool(s.stream.active)
-                except Exception:
-                    active = False
                 if not active:
-                    self._lose(s, now, "its stream stopped")
+                    doomed = self._lose(s, now, "its stream stopped")
                 elif now - s.last_audio > self.stall_s:
-                    self._lose(s, now, f"no audio for {now - s.last_audio:.1f} s")
+                    doomed = self._lose(s, now, f"no audio for {now - s.last_audio:.1f} s")
             elif s.state == "opening" and now - s.opened_at > (self.retry_s if s.was_lost else self.first_audio_s):
                 if s.was_lost:
-                    self._close(s)
+                    doomed = self._detach(s)
                     s.state = "lost"
                 else:
-                    self._lose(s, now, f"no audio {now - s.opened_at:.1f} s after opening it")
+                    doomed = self._lose(s, now, f"no audio {now - s.opened_at:.1f} s after opening it")
             if s.state in ("lost", "opening") and s.was_lost and self.t0 is not None:
                 self._fill_to(s, int((now - self.t0 - FILL_MARGIN_S) * RATE), now)
-            if s.state != "lost" or now + 1e-6 < s.next_try:
-                return
-            s.next_try = now + self.retry_s
+            retry = s.state == "lost" and now + 1e-6 >= s.next_try
+            if retry:
+                s.next_try = now + self.retry_s
+        self._shut(doomed)
+        if not retry:
+            return
         try:
             self._open(s, reconnect=True)
         except CallcueError:
@@ -390,18 +466,21 @@ class DeviceCapture:
         except Exception:
             why = None  # a question we could not ask is no loss
         if why:
-            with s.lock:
+            doomed = None
+            with self._locked(s):
                 if s.generation == gen and s.state == "running":
-                    self._lose(s, self.clock(), why)
+                    doomed = self._lose(s, self.clock(), why)
+            self._shut(doomed)
 
-    def _lose(self, s: _Stream, now: float, reason: str) -> None:
-        """Holds s.lock."""
-        self._close(s)
+    def _lose(self, s: _Stream, now: float, reason: str) -> Any:
+        """Holds s.lock. Returns the detached stream, for the caller to shut once it has let go of the lock."""
+        stream = self._detach(s)
         s.state, s.was_lost, s.lost_at, s.lost_reason = "lost", True, now, reason
         s.next_try = now + self.retry_s
         self._ready.set()  # a lost device is not waited for
         self._status("device-lost", f"lost the {s.label} ({reason}); the call goes on with silence on that "
                      f"channel while Callcue reconnects every {self.retry_s:.0f} s", s.who)
+        return stream
 
 
 # --------------------------------------------------------------------------- building routes

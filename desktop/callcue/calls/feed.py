@@ -47,18 +47,35 @@ def feed_recording(engine: Engine, channels: Mapping[str, np.ndarray], heard: It
     at each finished line (the engine counts the words of a caption since talk-over began to tell it
     from a backchannel, so it must see the reset). `on_chunk(t)` comes before each chunk, with its start
     time. Same input, same events."""
-    total = max(len(a) for a in channels.values())
-    pending = deque(heard)
     if not engine.started:
-        yield from engine.start(duration_s=total / RATE)
-    for pos in range(0, total, chunk):
-        yield from _release(engine, pending, pos, captions)
-        if on_chunk is not None:
-            on_chunk(pos / RATE)
-        for name, pcm in channels.items():
-            part = pcm[pos:pos + chunk]
-            if len(part):
-                yield from engine.feed(name, part)
+        yield from engine.start(duration_s=max(len(a) for a in channels.values()) / RATE)
+    yield from feed_blocks(engine, [channels], heard, captions, chunk, on_chunk)
+
+
+def feed_blocks(engine: Engine, blocks: Iterable[Mapping[str, np.ndarray]], heard: Iterable[Heard] = (),
+                captions: bool = False, chunk: int = CHUNK,
+                on_chunk: Callable[[float], None] | None = None) -> Iterator[Event]:
+    """feed_recording of a recording that comes in consecutive blocks (audio.recording.RecordingReader), so
+    that a long one is never held whole; the engine must have been started. Every block but the last
+    is a whole number of chunks, so the chunks, and the events, are those of the whole recording."""
+    pending = deque(heard)
+    start = total = 0
+    for block in blocks:
+        if start % chunk:
+            raise ValueError(f"a block of {start % chunk} samples more than a whole number of chunks came "
+                             "before the last one")
+        length = max(len(a) for a in block.values())
+        for local in range(0, length, chunk):
+            pos = start + local
+            yield from _release(engine, pending, pos, captions)
+            if on_chunk is not None:
+                on_chunk(pos / RATE)
+            for name, pcm in block.items():
+                part = pcm[local:local + chunk]
+                if len(part):
+                    yield from engine.feed(name, part)
+        start += length
+        total = start
     yield from _release(engine, pending, -(-total // chunk) * chunk, captions)
     for r in pending:  # lines that end after the audio: the engine places them at its end
         if not isinstance(r.output, PartialText):

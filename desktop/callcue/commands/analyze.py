@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         model = choose_model(args.model)
     from callcue.calls.offline import analyze_recording
 
-    events = analyze_recording(args.call, args.transcript, args.playbook, args.profile, args.channels, model=model)
+    events = analyze_recording(args.call, args.transcript, args.playbook, args.profile, args.channels, model=model,
+                               warn=lambda line: print(line, file=sys.stderr))
     out = sys.stdout
     if args.json:
         for ev in events:

@@ -131,8 +131,8 @@ def save_recordings(args: argparse.Namespace) -> int:
             progress.update(index, 0.0, name)
             try:
                 events = analyze_recording(str(path), str(transcript) if transcript else None, args.playbook,
-                                      args.profile, args.channels, on_event=on_event, on_chunk=on_chunk,
-                                      model=getattr(args, "model", None))
+                                           args.profile, args.channels, on_event=on_event, on_chunk=on_chunk,
+                                           model=getattr(args, "model", None), warn=progress.line)
             except SaveError:
                 raise
             except CallcueError as err:
@@ -174,7 +174,8 @@ def _analyse_unsaved(args: argparse.Namespace, item: tuple[Path, Path | None], e
 
     path, transcript = item
     events = analyze_recording(str(path), str(transcript) if transcript else None, args.playbook, args.profile,
-                          args.channels, model=getattr(args, "model", None))
+                               args.channels, model=getattr(args, "model", None),
+                               warn=lambda line: print(line, file=sys.stderr))
     _print_analysis(args, events, sys.stdout)
     sys.stdout.flush()
     raise CallcueError(f"the analysis above was not saved: {err}")

@@ -26,9 +26,11 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
+import types
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -312,9 +314,47 @@ def _kaldi_reason(lines: list[str]) -> str:
     return ""
 
 
-def _quiet_vosk():
+class _Deferred(types.ModuleType):
+    """Stands in for a module that is not imported until something uses one of its names: then the real
+    module is imported (and takes its place in sys.modules) and every name is looked up there. Special
+    names are not a use: tools that look over every imported module (PySide's import hook asks each for
+    `__wrapped__` and `__file__`) find none, except `__path__` and `__all__`, which importing a
+    submodule or `*` needs."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__") and name not in ("__path__", "__all__"):
+            raise AttributeError(name)
+        real = self.__dict__.get("_deferred_real")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+            self.__dict__["_deferred_real"] = real
+        return getattr(real, name)
+
+
+def _import_vosk():
+    """`import vosk` without a socket.
+
+    vosk's __init__ imports `requests` for its download helpers (list_models, Model(lang=...)), which
+    Callcue never uses (it downloads models itself, with urllib, when the user asks). requests imports
+    urllib3, and urllib3/util/connection.py binds an AF_INET6 socket to ::1 at import time to learn
+    whether IPv6 works (HAS_IPV6): a network socket at run time, where Callcue promises none. So
+    `requests` is a stand-in while vosk is imported: vosk's `import requests` binds the name and runs
+    nothing; requests (and urllib3's probe) is imported only if something uses it, and then works as
+    before. Vosk's files are left as they are, and urllib3 keeps its real answer about IPv6 (no
+    patched socket.has_ipv6 that would stay wrong for the process). (importlib.util.LazyLoader does not
+    do here: the `import` statement itself reads the module's __spec__, which loads a lazy module.)
+    """
+    if "vosk" not in sys.modules and "requests" not in sys.modules:
+        sys.modules["requests"] = _Deferred("requests")
     import vosk
 
+    return vosk
+
+
+def _quiet_vosk():
+    vosk = _import_vosk()
     vosk.SetLogLevel(-1)
     return vosk
 
