@@ -1,0 +1,42 @@
+"""The team tests share one PostgreSQL server (tests/team/pg.py); each test gets its own database."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from tests.team.pg import PgServer, remove, start_server
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = start_server()
+    try:
+        yield server
+    finally:
+        remove(server)
+
+
+@pytest.fixture
+def pg(pg_server: PgServer, monkeypatch) -> PgServer:
+    """The server, running and answering, with its pgpass file in PGPASSFILE (as libpq reads it)."""
+    pg_server.resume()
+    if not (pg_server.data / "postmaster.pid").exists():
+        pg_server.start()
+    monkeypatch.setenv("PGPASSFILE", str(pg_server.pgpass))
+    for name in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE"):
+        monkeypatch.delenv(name, raising=False)
+    yield pg_server
+    pg_server.resume()
+    if not (pg_server.data / "postmaster.pid").exists():
+        pg_server.start()
+
+
+@pytest.fixture
+def team_db(pg: PgServer) -> str:
+    """A fresh, empty database on the shared server; its name."""
+    return pg.create_db(f"team{os.getpid()}_{next(_numbers)}")

@@ -1,0 +1,28 @@
+"""The fixture's server is real: it answers over its private socket and TCP, as an unprivileged user."""
+
+from __future__ import annotations
+
+import os
+import pwd
+
+import psycopg
+import pytest
+
+
+def test_server_answers_over_socket_and_tcp_with_a_pgpass_password(pg, team_db):
+    for tcp in (False, True):
+        with psycopg.connect(pg.dsn(dbname=team_db, tcp=tcp)) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == team_db
+            owner = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+    assert owner == str(pg.data)
+    if os.geteuid() == 0:
+        assert pwd.getpwuid(pg.data.stat().st_uid).pw_name != "root"
+
+
+def test_a_wrong_password_is_refused(pg, tmp_path, monkeypatch):
+    bad = tmp_path / "pgpass"
+    bad.write_text("*:*:*:callcue_it:wrong\n")
+    bad.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(bad))
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(pg.dsn())
