@@ -40,3 +40,19 @@ def pg(pg_server: PgServer, monkeypatch) -> PgServer:
 def team_db(pg: PgServer) -> str:
     """A fresh, empty database on the shared server; its name."""
     return pg.create_db(f"team{os.getpid()}_{next(_numbers)}")
+
+
+@pytest.fixture
+def team(pg: PgServer, team_db: str):
+    """A team database set up by `callcue team setup`, with the floor of tests/team/helpers.FLOOR granted
+    by `callcue team grant` and given passwords in the pgpass file."""
+    from callcue import cli
+    from tests.team.helpers import FLOOR, Team
+
+    t = Team(pg, team_db)
+    assert cli.main(["team", "setup", "--dsn", t.admin]) == 0
+    for login, role, name in FLOOR:
+        assert cli.main(["team", "grant", login, "--role", role, *(["--team", name] if name else []),
+                         "--dsn", t.admin]) == 0
+        t.logins[login] = pg.add_login(login)
+    return t
