@@ -328,10 +328,11 @@ def read_schema(conn: Any) -> ServerSchema | None:
     return ServerSchema(int(row[0]), int(row[1]), str(row[2]))
 
 
-def check_schema(conn: Any, dsn: str, known: int = LATEST) -> ServerSchema:
-    """Refuse a server this Callcue (knowing schema `known`) cannot use, with what to run."""
+def check_schema(conn: Any, dsn: str, known: int | None = None) -> ServerSchema:
+    """Refuse a server this Callcue (knowing schema `known`, default LATEST) cannot use, with what to run."""
     import psycopg
 
+    known = LATEST if known is None else known
     try:
         found = read_schema(conn)
     except psycopg.Error as err:
