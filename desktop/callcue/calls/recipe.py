@@ -68,6 +68,7 @@ class CallSpec:
     agent_name: str | None = None  # who takes the call, saved with the session
     save: bool = True  # keep the call as a session (review, reports)
     team_dsn: str | None = None  # the team store: a saved call is sent there in the background
+    retention_days: int | None = None  # and the PC's sessions older than this are erased by it
 
     @classmethod
     def from_settings(cls, settings: Settings, kind: str = "live", **overrides: Any) -> CallSpec:
@@ -76,7 +77,8 @@ class CallSpec:
         spec = cls(kind=kind, playbook=settings.playbook, profile=settings.profile,
                    agent_device=settings.agent_device, customer_device=settings.customer_device,
                    model=settings.model, cache_mb=settings.speech_cache_mb or "auto",
-                   agent_name=settings.review_user, save=kind != "demo", team_dsn=settings.team_dsn)
+                   agent_name=settings.review_user, save=kind != "demo", team_dsn=settings.team_dsn,
+                   retention_days=settings.retention_days)
         return dataclasses.replace(spec, **overrides)
 
 
@@ -177,7 +179,7 @@ def open_call(spec: CallSpec, *, on_events: Callable[[list[Event]], None] = lamb
         from callcue.store.team_sync import start_background
 
         rec = recorder
-        team_sync = start_background(rec.store.path, spec.team_dsn, on_status=warn,
+        team_sync = start_background(rec.store.path, spec.team_dsn, on_status=warn, retention_days=spec.retention_days,
                                      live=lambda: [rec.session_id] if rec.session_id else [])
     show = on_events if recorder is None else recorder.tee(on_events)
     pipeline = LivePipeline(engine, capture, model, words=words, on_events=show, on_tick=on_tick,

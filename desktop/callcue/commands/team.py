@@ -4,6 +4,7 @@
   team grant LOGIN --role R       IT: make a login an agent, supervisor or QA (--team T)
   team sync                       send what waits in this PC's store, once, and exit
   team status                     what waits on this PC, since when, the last error (no server needed)
+  team forget --agent L|--session ID|--older-than D   IT: erase on the server, then on each PC
   team live                       supervisors: the team's calls in progress, and PCs gone quiet
 """
 
@@ -39,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = add("status", "what waits on this PC to be sent, since when, and the last error")
     st.add_argument("--db", metavar="FILE", help="the sessions database (default: the user data folder)")
     st.set_defaults(run=run_status)
+    f = add("forget", "IT: erase sessions on the team server; each PC erases its copies at its next sync")
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--agent", metavar="LOGIN", help="every session of this login")
+    which.add_argument("--session", metavar="ID", help="one session")
+    which.add_argument("--older-than", metavar="DAYS", type=float, help="the retention: sessions older than DAYS")
+    f.set_defaults(run=run_forget)
     lv = add("live", "supervisors: the team's calls in progress (agent, duration, frustration, last cue)")
     lv.add_argument("--stale-after", metavar="S", type=float, default=15.0,
                     help="a PC silent this many seconds is shown as stale (default 15)")
@@ -72,6 +79,15 @@ def run_grant(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_forget(args: argparse.Namespace) -> int:
+    from callcue.store import team
+
+    dsn = _dsn(args)
+    for line in team.forget(dsn, agent=args.agent, session=args.session, older_than_days=args.older_than):
+        print(f"{team.where(dsn)}: {line}")
+    return 0
+
+
 def _store_path(args: argparse.Namespace) -> str:
     from callcue.store import SessionStore
 
@@ -89,10 +105,15 @@ def run_sync(args: argparse.Namespace) -> int:
 
     dsn = _dsn(args)
     path = _store_path(args)
-    report = team_sync.sync(path, dsn)
+    from callcue.commands import settings_or_defaults
+
+    report = team_sync.sync(path, dsn, retention_days=settings_or_defaults().retention_days)
     for line in report.errors:
         print(f"callcue: warning: {line}", file=sys.stderr)
     print(f"sent {report.sessions} session(s), {report.events} event(s) to {team_sync.team.where(dsn)}")
+    if report.forgotten or report.expired:
+        print(f"erased on this PC: {report.forgotten} session(s) forgotten on the server, {report.expired} past "
+              "the retention days")
     return 1 if report.errors else 0
 
 

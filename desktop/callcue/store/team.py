@@ -216,6 +216,14 @@ CREATE TABLE callcue.audit (
     detail       jsonb
 );
 CREATE INDEX audit_session ON callcue.audit (session_id);
+-- Sessions erased on the server (`callcue team forget`): each PC erases its own copy at its next sync.
+CREATE TABLE callcue.forgotten (
+    id          bigserial PRIMARY KEY,
+    session_id  text NOT NULL,
+    login       name NOT NULL,
+    at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX forgotten_login ON callcue.forgotten (login, id);
 
 -- The team a session belongs to is the uploader's team when it first arrives; neither it nor the
 -- login can be changed by the agent afterwards.
@@ -287,6 +295,9 @@ CREATE POLICY supervisor_team ON callcue.members FOR SELECT TO callcue_superviso
     USING (team IS NOT NULL AND team = callcue.my_team());
 CREATE POLICY qa_all ON callcue.members FOR SELECT TO callcue_qa USING (true);
 
+ALTER TABLE callcue.forgotten ENABLE ROW LEVEL SECURITY;
+CREATE POLICY agent_own ON callcue.forgotten FOR SELECT TO callcue_agent USING (login = current_user);
+
 ALTER TABLE callcue.audit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY agent_own ON callcue.audit FOR SELECT TO callcue_agent USING (agent_login = current_user);
 CREATE POLICY supervisor_team ON callcue.audit FOR SELECT TO callcue_supervisor
@@ -298,6 +309,7 @@ GRANT USAGE ON SCHEMA callcue TO callcue_agent, callcue_supervisor, callcue_qa;
 GRANT SELECT ON callcue.schema_version, callcue.members, callcue.audit
     TO callcue_agent, callcue_supervisor, callcue_qa;
 GRANT SELECT, INSERT, UPDATE ON callcue.sessions, callcue.events TO callcue_agent;
+GRANT SELECT ON callcue.forgotten TO callcue_agent;
 GRANT SELECT ON callcue.sessions TO callcue_supervisor, callcue_qa;
 REVOKE ALL ON FUNCTION callcue.read_events(text, text), callcue.my_team(), callcue.stamp_session()
     FROM PUBLIC;
@@ -383,7 +395,8 @@ def setup(dsn: str) -> list[str]:
             if version == 1:
                 conn.execute("INSERT INTO callcue.schema_version (version, compatible_from) VALUES (%s, %s)",
                              (version, compatible))
-                done += [f"created schema {SCHEMA}: tables schema_version, members, sessions, events, audit",
+                done += [f"created schema {SCHEMA}: tables schema_version, members, sessions, events, audit, "
+                         "forgotten",
                          "enabled row-level security: agents read their own sessions, supervisors their "
                          "team's, QA all; others' events only through callcue.read_events (audited)",
                          "audit: readable by supervisors and QA, changed by no one but the owner"]
@@ -425,3 +438,51 @@ def grant(dsn: str, login: str, role: str, team: str | None) -> list[str]:
         done.append(f"{login} is now {role_name(role)}" + (f" in team {team}" if team else " (no team)"))
         conn.commit()
     return done
+
+
+def forget(dsn: str, *, agent: str | None = None, session: str | None = None,
+           older_than_days: float | None = None) -> list[str]:
+    """Erase sessions on the server (IT: the schema's owner); what went, one line each.
+
+    `agent` (a login) or `session` (an id): each PC that sent them erases its copy at its next sync
+    (`callcue.forgotten`). `older_than_days`: the retention; each PC applies the same days itself
+    (`retention_days`). A call in progress is never erased: its PC would only send it again."""
+    if sum(x is not None for x in (agent, session, older_than_days)) != 1:
+        raise TeamError("Say what to forget: --agent LOGIN, --session ID or --older-than DAYS (one of them).")
+    if older_than_days is not None and older_than_days < 0:
+        raise TeamError(f"--older-than {older_than_days:g}: give a number of days, 0 or more.")
+    args: list[Any]
+    if agent is not None:
+        cond, args = "login = %s", [agent]
+    elif session is not None:
+        cond, args = "id = %s", [session]
+    else:
+        cond, args = "started_at < now() - make_interval(secs => %s)", [float(older_than_days or 0) * 86400]
+    with connect(dsn, action="forgetting sessions") as conn, errors(dsn, "forgetting sessions"):
+        check_schema(conn, dsn)
+        live = conn.execute(f"SELECT count(*) FROM callcue.sessions WHERE {cond} AND state = 'open'",
+                            args).fetchone()[0]
+        if session is not None and live:
+            raise TeamError(f"Session {session} is a call in progress; forget it once the call has ended.")
+        events = conn.execute(
+            f"SELECT count(*) FROM callcue.events WHERE session_id IN (SELECT id FROM callcue.sessions"
+            f" WHERE {cond} AND state <> 'open')", args).fetchone()[0]
+        gone = conn.execute(f"DELETE FROM callcue.sessions WHERE {cond} AND state <> 'open'"
+                            " RETURNING id, login, team", args).fetchall()
+        if older_than_days is None:
+            conn.cursor().executemany("INSERT INTO callcue.forgotten (session_id, login) VALUES (%s, %s)",
+                                      [(sid, login) for sid, login, _team in gone])
+        conn.cursor().executemany(
+            "INSERT INTO callcue.audit (actor, action, session_id, agent_login, team, detail)"
+            " VALUES (current_user, 'forget', %s, %s, %s, %s::jsonb)",
+            [(sid, login, team, '{"retention": true}' if older_than_days is not None else None)
+             for sid, login, team in gone])
+        conn.commit()
+    if session is not None and not gone:
+        raise TeamError(f"No session {session} on the team server {where(dsn)} (nothing was changed).")
+    lines = [f"deleted {len(gone)} session(s) and {events} event(s) on the server"]
+    if older_than_days is None and gone:
+        lines.append(f"{len(gone)} tombstone(s) written: each agent's PC erases its copy at its next sync")
+    if live:
+        lines.append(f"{live} call(s) in progress were kept; run it again after they end")
+    return lines

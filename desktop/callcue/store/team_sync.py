@@ -53,7 +53,8 @@ def _now() -> str:
 def open_local(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """Our own connection to the local store (already at the latest schema: SessionStore opened it)."""
     conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA foreign_keys = ON")  # an erased session takes its events, flags and bookkeeping
+    conn.execute("PRAGMA secure_delete = ON")  # and its pages are zeroed, as the store does
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "team_sync" not in tables:
         conn.close()
@@ -121,6 +122,8 @@ class Report:
     sessions: int = 0  # session rows sent
     events: int = 0  # events sent (a resent one counts, the server keeps it once)
     heartbeats: int = 0
+    forgotten: int = 0  # local sessions erased because the server's were (`callcue team forget`)
+    expired: int = 0  # local sessions past the retention days, erased
     server_id: str = ""
     errors: list[str] = field(default_factory=list)  # sessions the server refused, one line each
 
@@ -142,6 +145,39 @@ def reconcile(local: sqlite3.Connection, server: Any, dsn: str = "") -> str:
         local.execute("ROLLBACK")
         raise
     return schema.server_id
+
+
+def _erase(local: sqlite3.Connection, ids: list[str]) -> int:
+    """Delete local sessions that are not in progress (a call going on is left to its recorder)."""
+    gone = 0
+    for sid in ids:
+        gone += local.execute("DELETE FROM sessions WHERE id = ? AND state <> 'open'", (sid,)).rowcount
+    return gone
+
+
+def apply_forgotten(local: sqlite3.Connection, server: Any) -> int:
+    """Erase here what was erased on the server since the last look; how many sessions went."""
+    state = dict(local.execute("SELECT key, value FROM team_sync_state").fetchall())
+    seen = int(state.get("forgotten_seen") or 0)
+    rows = server.execute("SELECT id, session_id FROM callcue.forgotten WHERE login = current_user AND id > %s"
+                          " ORDER BY id", (seen,)).fetchall()
+    server.commit()
+    if not rows:
+        return 0
+    gone = _erase(local, [sid for _id, sid in rows])
+    _note(local, forgotten_seen=str(rows[-1][0]))
+    return gone
+
+
+def expire(local: sqlite3.Connection, days: float | None) -> int:
+    """Erase local sessions (any kind, not in progress) that started more than `days` ago."""
+    if days is None:
+        return 0
+    from datetime import timedelta
+
+    limit = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+    ids = [r[0] for r in local.execute("SELECT id FROM sessions WHERE started_at < ? AND state <> 'open'", (limit,))]
+    return _erase(local, ids)
 
 
 def _session_row(local: sqlite3.Connection, sid: str) -> tuple[Any, ...] | None:
@@ -221,7 +257,8 @@ def _send_session(local: sqlite3.Connection, server: Any, sid: str, from_seq: in
 
 
 def sync_once(local: sqlite3.Connection, server: Any, *, live: Iterable[str] = (), batch: int = BATCH,
-              pc: str | None = None, fresh: bool = False, dsn: str = "") -> Report:
+              pc: str | None = None, fresh: bool = False, dsn: str = "",
+              retention_days: float | None = None) -> Report:
     """One round: everything waiting goes to the server. `fresh`: a new connection, so the bookkeeping
     is first reset from the server's record. `live`: sessions in progress here (their rows are touched
     even without new events, so the floor view knows the PC is alive)."""
@@ -230,6 +267,8 @@ def sync_once(local: sqlite3.Connection, server: Any, *, live: Iterable[str] = (
     report = Report()
     if fresh:
         report.server_id = reconcile(local, server, dsn)
+    report.forgotten = apply_forgotten(local, server)  # before anything is sent: never send an erased call again
+    report.expired = expire(local, retention_days)
     pc = pc or socket.gethostname()
     pending = _pending(local)
     pending.sort(key=lambda r: (r[6] != "open", r[5]))  # calls in progress first: the floor view waits
@@ -283,7 +322,7 @@ class _Deadline:
 
 
 def sync(store_path: str | os.PathLike[str], dsn: str, *, live: Iterable[str] = (), batch: int = BATCH,
-         deadline_s: float = ROUND_DEADLINE_S) -> Report:
+         deadline_s: float = ROUND_DEADLINE_S, retention_days: float | None = None) -> Report:
     """Connect, send everything waiting, disconnect (`callcue team sync`). Errors as TeamError, noted locally."""
     import psycopg
 
@@ -297,7 +336,8 @@ def sync(store_path: str | os.PathLike[str], dsn: str, *, live: Iterable[str] = 
         try:
             with _Deadline(server, deadline_s) as cut:
                 try:
-                    return sync_once(local, server, live=live, batch=batch, fresh=True, dsn=dsn)
+                    return sync_once(local, server, live=live, batch=batch, fresh=True, dsn=dsn,
+                                     retention_days=retention_days)
                 except psycopg.Error as err:
                     error = _timed_out(dsn, deadline_s) if cut.fired else team.explain(err, dsn, "syncing")
                 except team.TeamError as err:
@@ -324,7 +364,8 @@ class SyncWorker:
 
     def __init__(self, store_path: str | os.PathLike[str], dsn: str, *, every_s: float = 2.0,
                  live: Callable[[], Iterable[str]] = lambda: (), max_pause_s: float = 30.0,
-                 deadline_s: float = ROUND_DEADLINE_S, on_status: Callable[[str], None] | None = None) -> None:
+                 deadline_s: float = ROUND_DEADLINE_S, on_status: Callable[[str], None] | None = None,
+                 retention_days: float | None = None) -> None:
         self.store_path = Path(store_path)
         self.dsn = dsn
         self.every_s = every_s
@@ -332,6 +373,7 @@ class SyncWorker:
         self.max_pause_s = max_pause_s
         self.deadline_s = deadline_s
         self.on_status = on_status
+        self.retention_days = retention_days
         self.rounds = 0
         self.last_error: str | None = None
         self.sent_events = 0
@@ -387,7 +429,8 @@ class SyncWorker:
             self._server = team.connect(self.dsn, action="syncing")
         with _Deadline(self._server, self.deadline_s) as cut:
             try:
-                report = sync_once(self._local, self._server, live=list(self.live()), fresh=fresh, dsn=self.dsn)
+                report = sync_once(self._local, self._server, live=list(self.live()), fresh=fresh, dsn=self.dsn,
+                                   retention_days=self.retention_days)
             except psycopg.Error as err:
                 self._drop()
                 raise (_timed_out(self.dsn, self.deadline_s) if cut.fired
