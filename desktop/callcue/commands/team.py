@@ -146,3 +146,29 @@ def run_live(args: argparse.Namespace) -> int:
         print(f"{c.id}  {c.agent or c.login:<12}  {c.duration_s:6.0f}s  frustration {level:<14}  "
               f"{'STALE ' + format(c.quiet_s, '.0f') + 's' if c.stale else 'live':<10}  {c.last_cue or '-'}")
     return 0
+
+
+def review_list(args: argparse.Namespace, filters: dict) -> bool:
+    """`callcue review --list` when a team store is configured: its sessions under the database's rules
+    (False: none is configured, the local store is listed as before)."""
+    from callcue.commands import settings_or_defaults
+
+    dsn = settings_or_defaults().team_dsn
+    if not dsn:
+        return False
+    from callcue.store import team
+    from callcue.store.team_review import PAGE, list_sessions
+
+    page = max(1, int(getattr(args, "page", None) or 1))
+    sessions = list_sessions(dsn, **filters, limit=PAGE, offset=(page - 1) * PAGE)
+    for s in sessions:
+        peak = "-" if s.peak_frustration is None else f"{s.peak_frustration:.2f}"
+        dur = "-" if s.duration_s is None else f"{s.duration_s:6.0f}s"
+        sys.stdout.write(f"{s.id}  {s.started().strftime('%Y-%m-%d %H:%M')}  {s.state:<9}  {(s.agent or '-'):<12}  "
+                         f"{(s.profile or '-'):<10}  {dur}  peak {peak:<4}  {','.join(s.flags) or '-':<10}  "
+                         f"{s.kind}\n")
+    if not sessions:
+        print(f"callcue: no sessions match in the team store {team.where(dsn)}", file=sys.stderr)
+    elif len(sessions) == PAGE:
+        print(f"callcue: page {page} of the team store {team.where(dsn)}; --page {page + 1} for more", file=sys.stderr)
+    return True
