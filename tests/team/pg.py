@@ -93,7 +93,36 @@ class PgServer:
             conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
                        f"unix_socket_directories = '{self.sockdir}'\nfsync = off\n"
                        "max_connections = 60\nlog_min_messages = warning\n")
+        self._tls()
         self.write_pgpass()
+
+    @property
+    def ca(self) -> Path:
+        return self.base / "tls" / "ca.pem"
+
+    def _tls(self) -> None:
+        """A private CA and a server certificate for localhost, so clients can use sslmode=verify-full."""
+        tls = self.base / "tls"
+        tls.mkdir()
+
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tls, timeout=60)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+                "-days", "2", "-subj", "/CN=callcue test CA")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+                "-subj", "/CN=localhost")
+        (tls / "ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "2", "-extfile", "ext")
+        key = tls / "server.key"
+        key.chmod(0o600)
+        if self.user:
+            uid = pwd.getpwnam(self.user).pw_uid
+            for p in (tls, key, tls / "server.pem"):
+                os.chown(p, uid, -1)
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(f"ssl = on\nssl_cert_file = '{tls / 'server.pem'}'\nssl_key_file = '{key}'\n")
 
     def write_pgpass(self) -> None:
         lines = [f"*:*:*:{user}:{pw}" for user, pw in self.passwords.items()]

@@ -26,3 +26,18 @@ def test_a_wrong_password_is_refused(pg, tmp_path, monkeypatch):
     monkeypatch.setenv("PGPASSFILE", str(bad))
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(pg.dsn())
+
+
+def test_tls_with_verify_full(pg, team_db, tmp_path):
+    from callcue.store import team
+
+    dsn = f"host=localhost port={pg.port} dbname={team_db} user=callcue_it sslmode=verify-full sslrootcert={pg.ca}"
+    with team.connect(dsn) as conn:
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0] is True
+    other = tmp_path / "other-ca.pem"
+    import subprocess
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k"),
+                    "-out", str(other), "-days", "1", "-subj", "/CN=someone else"], check=True, capture_output=True)
+    with pytest.raises(team.TeamError, match="failed the TLS check.*certificate verify failed.*sslrootcert"):
+        team.connect(dsn.replace(str(pg.ca), str(other)))

@@ -108,6 +108,10 @@ def explain(err: BaseException, dsn: str, action: str) -> TeamError:
     if "does not exist" in low and ("database" in low or "role" in low):
         return TeamError(f"The team server {at} says: {_first(err)} (while {action}). Check team_dsn or ask IT "
                          "to run `callcue team setup` / `callcue team grant`.")
+    if "certificate" in low or "sslrootcert" in low or "sslmode" in low:
+        return TeamError(f"The team server {at} failed the TLS check ({_first(err)}, while {action}). Check "
+                         "sslmode and sslrootcert in team_dsn (the CA that signed the server's certificate) "
+                         "or ask IT; sessions wait on this PC.")
     if state == "53100" or "no space left" in low or "disk full" in low:
         return TeamError(f"The team server {at} has a full disk (while {action}); sessions wait on this PC and "
                          "are sent when IT frees space. Local recording goes on.")
