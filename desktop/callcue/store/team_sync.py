@@ -35,7 +35,7 @@ from callcue.store import team
 LOG = logging.getLogger("callcue.team")
 BATCH = 500  # events per transaction: a long call's backlog goes in steps that each count
 SKIPPED_KINDS = ("demo",)  # a demo is not a call
-ROUND_DEADLINE_S = 20.0  # a round that takes longer is cut (a server that stopped answering)
+ROUND_DEADLINE_S = 20.0  # no batch committed for this long: the connection is cut (a server that stopped answering)
 
 # What identifies the state of a session's row: when it changes, the row is sent again.
 _META = (
@@ -223,7 +223,7 @@ _EVENTS = ("INSERT INTO callcue.events (session_id, seq, type, t, data) VALUES (
 
 
 def _send_session(local: sqlite3.Connection, server: Any, sid: str, from_seq: int, meta: str, pc: str,
-                  batch: int) -> tuple[int, int]:
+                  batch: int, kick: Callable[[], None] = lambda: None) -> tuple[int, int]:
     """Send one session's row and its events after `from_seq`; (batches committed, events sent)."""
     commits = sent = 0
     while True:
@@ -245,6 +245,7 @@ def _send_session(local: sqlite3.Connection, server: Any, sid: str, from_seq: in
             if events:
                 cur.executemany(_EVENTS, [(sid, s, k, t, text) for s, k, t, text in events])
         server.commit()
+        kick()  # the server answers: the deadline starts again
         commits += 1
         sent += len(events)
         # Noted after the server's commit: a crash in between sends the batch again, which changes nothing.
@@ -258,7 +259,7 @@ def _send_session(local: sqlite3.Connection, server: Any, sid: str, from_seq: in
 
 def sync_once(local: sqlite3.Connection, server: Any, *, live: Iterable[str] = (), batch: int = BATCH,
               pc: str | None = None, fresh: bool = False, dsn: str = "",
-              retention_days: float | None = None) -> Report:
+              retention_days: float | None = None, kick: Callable[[], None] = lambda: None) -> Report:
     """One round: everything waiting goes to the server. `fresh`: a new connection, so the bookkeeping
     is first reset from the server's record. `live`: sessions in progress here (their rows are touched
     even without new events, so the floor view knows the PC is alive)."""
@@ -275,7 +276,7 @@ def sync_once(local: sqlite3.Connection, server: Any, *, live: Iterable[str] = (
     touched: set[str] = set()
     for sid, _maxseq, synced, meta, _old, _since, _state in pending:
         try:
-            _commits, sent = _send_session(local, server, sid, synced, meta, pc, batch)
+            _commits, sent = _send_session(local, server, sid, synced, meta, pc, batch, kick)
         except psycopg.errors.InsufficientPrivilege as err:
             server.rollback()  # e.g. an id another login owns: that session waits, the others go
             report.errors.append(f"session {sid}: {team._first(err)}")
@@ -293,13 +294,29 @@ def sync_once(local: sqlite3.Connection, server: Any, *, live: Iterable[str] = (
 
 
 class _Deadline:
-    """Cuts a connection's socket when a round runs past its time: a blocked read then fails at once
-    (libpq has no timeout of its own for a server that stopped answering mid-query)."""
+    """Cuts a connection's socket when the server has not answered for `seconds` (no batch committed):
+    a blocked read then fails at once (libpq has no timeout of its own for a server that stopped
+    answering mid-query). Each committed batch `kick()`s it, so a long backlog is not cut."""
 
     def __init__(self, server: Any, seconds: float) -> None:
-        self._timer = threading.Timer(seconds, self._cut, args=(server,))
-        self._timer.daemon = True
+        self._server = server
+        self._seconds = seconds
+        self._lock = threading.Lock()
+        self._timer = self._new()
         self.fired = False
+
+    def _new(self) -> threading.Timer:
+        timer = threading.Timer(self._seconds, self._cut, args=(self._server,))
+        timer.daemon = True
+        return timer
+
+    def kick(self) -> None:
+        with self._lock:
+            if self.fired:
+                return
+            self._timer.cancel()
+            self._timer = self._new()
+            self._timer.start()
 
     def _cut(self, server: Any) -> None:
         self.fired = True
@@ -318,7 +335,8 @@ class _Deadline:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self._timer.cancel()
 
 
 def sync(store_path: str | os.PathLike[str], dsn: str, *, live: Iterable[str] = (), batch: int = BATCH,
@@ -337,7 +355,7 @@ def sync(store_path: str | os.PathLike[str], dsn: str, *, live: Iterable[str] = 
             with _Deadline(server, deadline_s) as cut:
                 try:
                     return sync_once(local, server, live=live, batch=batch, fresh=True, dsn=dsn,
-                                     retention_days=retention_days)
+                                     retention_days=retention_days, kick=cut.kick)
                 except psycopg.Error as err:
                     error = _timed_out(dsn, deadline_s) if cut.fired else team.explain(err, dsn, "syncing")
                 except team.TeamError as err:
@@ -430,7 +448,7 @@ class SyncWorker:
         with _Deadline(self._server, self.deadline_s) as cut:
             try:
                 report = sync_once(self._local, self._server, live=list(self.live()), fresh=fresh, dsn=self.dsn,
-                                   retention_days=self.retention_days)
+                                   retention_days=self.retention_days, kick=cut.kick)
             except psycopg.Error as err:
                 self._drop()
                 raise (_timed_out(self.dsn, self.deadline_s) if cut.fired
