@@ -144,7 +144,8 @@ def run_live(args: argparse.Namespace) -> int:
     for c in calls:
         level = "-" if c.frustration is None else f"{c.frustration:.2f} {c.trend or ''}".strip()
         print(f"{c.id}  {c.agent or c.login:<12}  {c.duration_s:6.0f}s  frustration {level:<14}  "
-              f"{'STALE ' + format(c.quiet_s, '.0f') + 's' if c.stale else 'live':<10}  {c.last_cue or '-'}")
+              f"{'STALE ' + format(c.quiet_s, '.0f') + 's' if c.stale else 'live':<10}  "
+              f"{'ESCALATION  ' if 'escalation' in c.flags else ''}{c.last_cue or '-'}")
     return 0
 
 
