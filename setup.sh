@@ -11,7 +11,7 @@ APT_RUN=(python3 python3-venv python3-pip libsndfile1 libportaudio2 libjemalloc2
          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
          libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 fonts-dejavu-core)
 APT_TEST=(pulseaudio pulseaudio-utils xvfb openbox xdotool imagemagick x11-utils xcompmgr
-          poppler-utils fonts-nanum binutils strace)
+          poppler-utils fonts-nanum binutils strace postgresql)
 
 pkgs=("${APT_RUN[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${APT_TEST[@]}")

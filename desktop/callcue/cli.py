@@ -14,7 +14,7 @@ from callcue import __version__
 from callcue.errors import CallcueError
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ["run", "demo", "analyze", "listen", "devices", "models", "review", "report", "chat"]
+COMMANDS = ["run", "demo", "analyze", "listen", "devices", "models", "review", "report", "chat", "team"]
 
 
 def build_parser() -> argparse.ArgumentParser:

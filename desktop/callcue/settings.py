@@ -79,6 +79,9 @@ class Settings:
     # The memory (MB) speech recognizers may add during a call, on top of the model and the app:
     # caches that make decoding cheaper; with less, they give memory back sooner and cost more CPU.
     speech_cache_mb: int | None = None  # None: speech.live.default_cache_mb() (150 MB, 200 MB on jemalloc)
+    # The team store (store/team.py): a libpq DSN or service name, set by IT; never a password in it.
+    team_dsn: str | None = None
+    retention_days: int | None = None  # sessions older than this are erased on this PC by the team sync
     locked: set[str] = field(default_factory=set)  # keys a managed layer fixed: not editable
     source: dict[str, str] = field(default_factory=dict)  # key -> "default" | "user" | "managed"
 
@@ -193,6 +196,8 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "chat_enabled": _bool,
     "chat_port": _port,
     "speech_cache_mb": _optional(_number(30, 65536, int)),
+    "team_dsn": _opt_str,
+    "retention_days": _optional(_number(1, 36500, int)),
 }
 
 

@@ -92,7 +92,7 @@ CAPPED = """
 import sys
 from callcue import cli, sessions_io
 from callcue.store import SessionStore
-sessions_io.SessionStore = lambda path=None, **kw: SessionStore(sys.argv[1], max_bytes=48 * 1024, **kw)
+sessions_io.SessionStore = lambda path=None, **kw: SessionStore(sys.argv[1], max_bytes=64 * 1024, **kw)
 raise SystemExit(cli.main(sys.argv[2:]))
 """
 

@@ -68,9 +68,9 @@ def test_v1_database_is_upgraded(tmp_path):
     path = tmp_path / "sessions.db"
     make_v1(path)
     store = SessionStore(path)
-    assert store.migrated_from == 1 and store.version == SCHEMA_VERSION == 2
+    assert store.migrated_from == 1 and store.version == SCHEMA_VERSION == schema.LATEST
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     columns = {row[1] for row in raw.execute("PRAGMA table_info(sessions)")}
     assert {"peak_frustration", "owner"} <= columns
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -111,12 +111,12 @@ def test_failed_migration_leaves_the_old_version(tmp_path, monkeypatch):
         conn.execute("ALTER TABLE sessions ADD COLUMN half_done TEXT")
         conn.execute("SELECT no_such_column FROM sessions")
 
+    monkeypatch.setattr(schema, "LATEST", len(schema.MIGRATIONS) + 1)
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
-    monkeypatch.setattr(schema, "LATEST", 3)
     with pytest.raises(CallcueError, match=str(path)):
         SessionStore(path)
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1  # v2 and v3 rolled back together
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1  # every step rolled back together
     columns = {row[1] for row in raw.execute("PRAGMA table_info(sessions)")}
     assert "half_done" not in columns and "peak_frustration" not in columns
     assert raw.execute("SELECT count(*) FROM events").fetchone()[0] == 5

@@ -67,6 +67,8 @@ class CallSpec:
     cache_mb: float | str | None = "auto"  # what the recognizers may add for their caches
     agent_name: str | None = None  # who takes the call, saved with the session
     save: bool = True  # keep the call as a session (review, reports)
+    team_dsn: str | None = None  # the team store: a saved call is sent there in the background
+    retention_days: int | None = None  # and the PC's sessions older than this are erased by it
 
     @classmethod
     def from_settings(cls, settings: Settings, kind: str = "live", **overrides: Any) -> CallSpec:
@@ -75,7 +77,8 @@ class CallSpec:
         spec = cls(kind=kind, playbook=settings.playbook, profile=settings.profile,
                    agent_device=settings.agent_device, customer_device=settings.customer_device,
                    model=settings.model, cache_mb=settings.speech_cache_mb or "auto",
-                   agent_name=settings.review_user, save=kind != "demo")
+                   agent_name=settings.review_user, save=kind != "demo", team_dsn=settings.team_dsn,
+                   retention_days=settings.retention_days)
         return dataclasses.replace(spec, **overrides)
 
 
@@ -91,6 +94,7 @@ class LiveCall:
     words_from: str  # where the words come from, in a few words for the agent
     recorder: Any = None  # sessions_io.Recorder, when the call is saved
     warn: Callable[[str], None] = LOG.warning
+    team_sync: Any = None  # store.team_sync.SyncWorker, when the call is saved and a team store is set
 
     def run(self, stop: threading.Event, on_listening: Callable[[str], None] = lambda described: None) -> None:
         """Run the call until `stop` is set (or Ctrl-C), the capture has played to its end, or the
@@ -119,6 +123,8 @@ class LiveCall:
         finally:
             if self.recorder is not None:
                 self.recorder.end(finished=finished, warn=self.warn)
+            if self.team_sync is not None:
+                self.team_sync.stop()  # a last round for the call's end; what is left waits for the next
         error = self.pipeline.error
         if error is not None:
             if isinstance(error, CallcueError):
@@ -169,13 +175,20 @@ def open_call(spec: CallSpec, *, on_events: Callable[[list[Event]], None] = lamb
                                                profile=spec.profile or "default", devices=devices,
                                                model=ref.name if model is not None else None), warn=warn,
                                    engine=engine)  # the turn in progress is saved too
+    team_sync = None
+    if recorder is not None and spec.team_dsn:  # its own thread and connections: never in the call's way
+        from callcue.store.team_sync import start_background
+
+        rec = recorder
+        team_sync = start_background(rec.store.path, spec.team_dsn, on_status=warn, retention_days=spec.retention_days,
+                                     live=lambda: [rec.session_id] if rec.session_id else [])
     show = on_events if recorder is None else recorder.tee(on_events)
     pipeline = LivePipeline(engine, capture, model, words=words, on_events=show, on_tick=on_tick,
                             tick_gap_s=TICK_GAP_S if tick_gap_s is None else tick_gap_s,
                             warn=warn, note=note,
                             duration_s=getattr(capture, "duration_s", None), cache_mb=spec.cache_mb)
     return LiveCall(spec, engine, capture, pipeline, ref.name if model is not None else None, words_from,
-                    recorder, warn)
+                    recorder, warn, team_sync)
 
 
 def _source(spec: CallSpec, say: Callable[[str], None]) -> tuple[Any, dict[str, str] | None, list | None]:

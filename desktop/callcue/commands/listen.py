@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     spec = CallSpec(playbook=args.playbook, profile=args.profile, agent_device=args.agent,
                     customer_device=args.customer, channels=args.channels, model=args.model,
                     cache_mb=args.cache_mb or settings_or_defaults().speech_cache_mb or "auto",
-                    agent_name=args.agent_name, save=not args.no_save)
+                    agent_name=args.agent_name, save=not args.no_save, team_dsn=settings_or_defaults().team_dsn)
     call = open_call(spec, on_events=_Printer(args.json), warn=_warn)
     stop = threading.Event()
     with stop_on_signals(stop):  # Ctrl-C, SIGTERM or a closed terminal end the call, finished

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flag", action="append", default=[], metavar="F", help="with this flag, e.g. escalation")
     p.add_argument("--search", metavar="TEXT", help="in agent, profile, file name and transcript")
     p.add_argument("--open", metavar="SESSION", help="open this session in the window")
+    p.add_argument("--page", metavar="N", type=int, help="with a team store: this page of the list (200 a page)")
     add_access_args(p)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)  # docs and bug reports
     p.set_defaults(run=run)
@@ -36,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from callcue.report.access import visible
     from callcue.sessions_io import open_store
 
+    if args.list and not args.db:  # the team store when one is set (commands/team.py), under its rules
+        from callcue.commands.team import review_list
+
+        if review_list(args, _filters(args)):
+            return 0
     store, recovered = open_store(args.db)
     for s in recovered:
         print(f"callcue: recovered the unfinished session {s.id} ({s.duration_s or 0:.0f} s saved)", file=sys.stderr)

@@ -103,8 +103,22 @@ def _v2(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT OR IGNORE INTO session_flags VALUES (?, 'escalation')", (sid,))
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """The team store's bookkeeping (store/team_sync.py): how far the team server holds each session, so
+    what waits is known without the server; the server's own record stays the truth it resumes from."""
+    conn.execute(
+        """CREATE TABLE team_sync (
+            session_id  TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+            seq         INTEGER NOT NULL DEFAULT -1,
+            meta        TEXT,
+            synced_at   TEXT
+        )"""
+    )
+    conn.execute("CREATE TABLE team_sync_state (key TEXT PRIMARY KEY, value TEXT)")
+
+
 # Index i holds the migration to version i + 1.
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 
