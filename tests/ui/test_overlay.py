@@ -301,3 +301,35 @@ def test_tray_icon_shows_the_state_and_offers_every_control(overlay, fake_worker
     assert tray.colour == theme.BAD and tray.tooltip == "Callcue: needs attention"
     tray.actions["click_through"].trigger()
     assert overlay.settings.click_through and tray.actions["click_through"].isChecked()
+
+
+# ---- recent cues ---------------------------------------------------------------------------------
+
+
+def test_recent_cues_list_the_last_five_newest_first_with_why_and_held_back_ones_marked(overlay, fake_worker):
+    from callcue.engine.events import CueHeld
+
+    started(overlay, fake_worker)
+    assert not overlay.recent.isVisible()
+    overlay.recent_button.click()
+    assert overlay.recent.isVisible() and "No cues yet" in overlay.recent.label.text()
+    fake_worker.send(cue("let-them-finish", at=10.0))
+    fake_worker.send(cue("repeat-contact", at=20.0, text="They've called before: own it", skill="empathy"))
+    fake_worker.send(CueHeld(at=20.3, id="repeat-contact", skill="empathy", severity="warn",
+                             text="They've called before: own it", reason="replaced"),
+                     cue("escalation-request", at=20.3, text="They asked to escalate", severity="alert",
+                         skill="conflict-management"))
+    fake_worker.send(CueHeld(at=70.0, id="plain-words", skill="clear-communication", severity="info",
+                             text="Use plain words", reason="snooze"))
+    recent = list(overlay.state.recent)
+    assert [(r.id, r.held) for r in recent] == [("plain-words", "snooze"), ("escalation-request", None),
+                                                ("repeat-contact", "replaced"), ("let-them-finish", None)]
+    text = overlay.recent.label.text()
+    assert text.index("Use plain words") < text.index("They asked to escalate") < text.index("Let them finish")
+    assert "1:10" in text and "held back: snoozed" in text and "replaced before you could read it" in text
+    assert "You started while they spoke." in text  # the why of each shown cue
+    for n in range(5):
+        fake_worker.send(cue(f"c{n}", at=100.0 + n, text=f"Cue {n}"))
+    assert [r.id for r in overlay.state.recent] == ["c4", "c3", "c2", "c1", "c0"]
+    overlay.recent_button.click()
+    assert not overlay.recent.isVisible()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callcue.engine.cues import NEVER_MUTED
 from callcue.engine.events import Event
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
 from callcue.ui import theme
@@ -35,7 +36,9 @@ from callcue.ui.widgets import (
     CueCard,
     Meter,
     Promises,
+    RecentCues,
     Section,
+    SnoozeChip,
     StatusLine,
     TalkBar,
     TimerLabel,
@@ -44,6 +47,8 @@ from callcue.ui.widgets import (
 )
 
 WorkerFactory = Callable[[], Any]
+ALL_PARTS = {"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls",
+             "recent"}
 
 
 def is_wayland() -> bool:
@@ -84,7 +89,7 @@ class Overlay(QWidget):
         self._build(notice)
         self.setWindowOpacity(settings.opacity)
         self.apply_mode()
-        self._refresh({"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls"})
+        self._refresh(ALL_PARTS)
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -127,13 +132,17 @@ class Overlay(QWidget):
         self.hold_button.setCheckable(True)
         self.hold_button.clicked.connect(self.toggle_hold)
         self.snooze_button = tool_button("Snooze 5 min", "", "snoozeButton")
-        self.snooze_button.clicked.connect(self.snooze)
+        self.snooze_button.clicked.connect(self.toggle_snooze)
+        self.recent_button = tool_button("Recent", "The last cues of this call: when, what and why", "recentButton")
+        self.recent_button.setCheckable(True)
+        self.recent_button.toggled.connect(self._show_recent)
         controls = QHBoxLayout()
         controls.setSpacing(6)
         controls.addWidget(self.call_button)
         controls.addWidget(self.hold_button)
         controls.addWidget(self.snooze_button)
         controls.addStretch(1)
+        controls.addWidget(self.recent_button)
 
         self.notice = QLabel()
         self.notice.setObjectName("notice")
@@ -153,6 +162,10 @@ class Overlay(QWidget):
         self.meter = Meter()
         self.mini_meter = Meter(compact=True)
         self.timer = TimerLabel()
+        self.snooze_chip = SnoozeChip()
+        self.snooze_chip.clicked.connect(self.unsnooze)
+        self.recent = RecentCues()
+        self.recent.hide()
         self.talk = TalkBar()
         self.captions = Captions()
         self.captions_section = Section("Captions")
@@ -168,7 +181,9 @@ class Overlay(QWidget):
         lay.addWidget(self.notice_box)
         lay.addLayout(controls)
         lay.addWidget(self.card)
+        lay.addWidget(self.recent)
         lay.addWidget(self.timer)
+        lay.addWidget(self.snooze_chip)
         lay.addWidget(self.mini_meter)
         lay.addWidget(self.meter)
         lay.addWidget(self.talk)
@@ -304,7 +319,7 @@ class Overlay(QWidget):
         self.state.reset()
         self.state.set_phase(Phase("loading", "Starting\u2026"))
         self.attach(self.worker_factory())
-        self._refresh({"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls"})
+        self._refresh(ALL_PARTS)
         self.worker.start()
 
     def stop_call(self) -> None:
@@ -353,8 +368,25 @@ class Overlay(QWidget):
 
     def snooze(self) -> None:
         if self._act("snooze"):
-            self.state.cue = None
+            if self.state.cue is not None and self.state.cue.severity != NEVER_MUTED:
+                self.state.cue = None  # an alert stays: a snooze never mutes it
             self._refresh({"cue"})
+
+    def unsnooze(self) -> None:
+        """Cancel the snooze: the engine confirms with its CueAction, and the countdown goes."""
+        if self.state.snoozed_for > 0:
+            self._act("unsnooze")
+
+    def toggle_snooze(self) -> None:
+        if self.state.snoozed_for > 0:
+            self.unsnooze()
+        else:
+            self.snooze()
+
+    def _show_recent(self, on: bool) -> None:
+        self.recent.setVisible(on)
+        self.recent_button.setText("Recent \u25be" if on else "Recent")
+        self.fit_height()
 
     def toggle_hold(self) -> None:
         hold = not self.state.on_hold
@@ -393,9 +425,14 @@ class Overlay(QWidget):
             self.meter.set_level(st.frustration, st.trend)
             self.mini_meter.set_level(st.frustration, st.trend)
         if changed & {"silence", "controls"}:
-            was = self.timer.isVisible()
+            was = (self.timer.isVisible(), self.snooze_chip.isVisible(), self.timer.text())
             self.timer.set_state(st)
-            if was != self.timer.isVisible():
+            self.snooze_chip.set_state(st, self.settings.hotkeys.get("snooze", ""))
+            if was != (self.timer.isVisible(), self.snooze_chip.isVisible(), self.timer.text()):
+                self.fit_height()
+        if "recent" in changed:
+            self.recent.set_items(list(st.recent))
+            if self.recent.isVisible():
                 self.fit_height()
         if "talk" in changed:
             self.talk.set_talk(st.talk_s.get("agent", 0.0), st.talk_s.get("customer", 0.0))
@@ -427,9 +464,13 @@ class Overlay(QWidget):
         self.hold_button.setEnabled(live)
         self.hold_button.setChecked(st.on_hold)
         self.hold_button.setText("Resume" if st.on_hold else "Hold")
-        self.hold_button.setToolTip(tip("Customer on hold: mutes cues until you resume", "hold"))
+        self.hold_button.setToolTip(tip("Customer on hold: mutes coaching cues until you resume, or both "
+                                        "of you speak again (urgent ones still show)", "hold"))
+        snoozed = st.snoozed_for > 0
         self.snooze_button.setEnabled(live)
-        self.snooze_button.setToolTip(tip("No cues for 5 minutes", "snooze"))
+        self.snooze_button.setText("End snooze" if snoozed else "Snooze 5 min")
+        self.snooze_button.setToolTip(tip("Cues are snoozed: click to have them again" if snoozed else
+                                          "No coaching cues for 5 minutes (urgent ones still show)", "snooze"))
         self.card.dismiss_button.setToolTip(tip("Dismiss this cue", "dismiss"))
         colour = {"listening": theme.OK, "loading": theme.SEVERITY["warn"], "error": theme.BAD}.get(
             st.phase.name, theme.IDLE)
@@ -444,7 +485,7 @@ def run_hotkey(overlay: Overlay, action: str) -> None:
     {
         "call": overlay.toggle_call,
         "dismiss": overlay.dismiss,
-        "snooze": overlay.snooze,
+        "snooze": overlay.toggle_snooze,  # pressed again, it cancels the snooze
         "hold": overlay.toggle_hold,
         "click_through": overlay.toggle_click_through,
         "expand": overlay.toggle_mode,

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from callcue.ui import theme
 from callcue.ui.overlay import Overlay
+from callcue.ui.panel import countdown
 from callcue.ui.qtcompat import emit
 
 
@@ -65,7 +66,7 @@ class Tray(QObject):
         for name, text, slot in (
             ("call", "Start call", overlay.toggle_call),
             ("hold", "Hold", overlay.toggle_hold),
-            ("snooze", "Snooze cues 5 min", overlay.snooze),
+            ("snooze", "Snooze cues 5 min", overlay.toggle_snooze),
             ("dismiss", "Dismiss cue", overlay.dismiss),
             (None, None, None),
             ("show", "Show panel", self._toggle_panel),
@@ -118,7 +119,8 @@ class Tray(QObject):
         self.actions["hold"].setText(label("Resume (end hold)" if st.on_hold else "Hold", "hold"))
         for name in ("hold", "snooze"):
             self.actions[name].setEnabled(o.in_call)
-        self.actions["snooze"].setText(label("Snooze cues 5 min", "snooze"))
+        self.actions["snooze"].setText(label(f"End snooze ({countdown(st.snoozed_for)} left)" if st.snoozed_for > 0
+                                             else "Snooze cues 5 min", "snooze"))
         self.actions["dismiss"].setText(label("Dismiss cue", "dismiss"))
         self.actions["dismiss"].setEnabled(st.cue is not None)
         self.actions["show"].setChecked(o.isVisible())

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from callcue.engine.events import Cue
 from callcue.ui import theme
-from callcue.ui.panel import Caption, PanelState, countdown, evidence_lines, mmss
+from callcue.ui.panel import Caption, PanelState, RecentCue, countdown, evidence_lines, mmss
 from callcue.ui.qtcompat import emit
 
 
@@ -387,29 +387,91 @@ class StatusLine(QWidget):
 
 
 class TimerLabel(QLabel):
-    """The silence timer (once quiet 3 s), the hold timer, or the snooze countdown."""
+    """The silence timer (once quiet 3 s), the hold timer, or why a hold ended by itself."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("timer")
         self.setFont(small_font(self, +0.5, bold=True))
+        self.setWordWrap(True)
         self.hide()
 
     def set_state(self, state: PanelState) -> None:
         text, kind = "", ""
         if state.on_hold and state.hold_since is not None:
-            text, kind = f"On hold {mmss(state.now - state.hold_since)} \u00b7 silence cues muted", "hold"
+            text, kind = f"On hold {mmss(state.now - state.hold_since)} \u00b7 coaching cues muted", "hold"
+        elif state.hold_end_text:
+            text, kind = state.hold_end_text, "hold-ended"
         elif state.silence_visible:
             text, kind = f"Quiet {mmss(state.quiet_s)}", "silence"
-        if state.snoozed_for > 0:
-            snooze = f"Cues snoozed {countdown(state.snoozed_for)}"
-            text = f"{text} \u00b7 {snooze}" if text else snooze
-            kind = kind or "snooze"
+        if state.silence_visible and kind != "silence":
+            text = f"{text} \u00b7 quiet {mmss(state.quiet_s)}"
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)
         self.setText(text)
         self.setVisible(bool(text))
+
+
+class SnoozeChip(QToolButton):
+    """The snooze's countdown; a click cancels the snooze (so does the snooze hotkey, pressed again)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("snoozeTimer")
+        self.setFocusPolicy(Qt.NoFocus)
+        self.setCursor(Qt.PointingHandCursor)
+        self.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFont(small_font(self, +0.5, bold=True))
+        self.hide()
+
+    def set_state(self, state: PanelState, key: str = "") -> None:
+        left = state.snoozed_for
+        self.setText(f"Cues snoozed {countdown(left)} \u00b7 click to cancel" if left > 0 else "")
+        self.setToolTip("Coaching cues are snoozed; urgent ones (an escalation, ...) still show. "
+                        f"Click to cancel the snooze{f' ({key})' if key else ''}.")
+        self.setVisible(left > 0)
+
+
+class RecentCues(QFrame):
+    """The last few cues, newest first: when, what, why; those held back say so."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recentCues")
+        self.label = QLabel()
+        self.label.setObjectName("recentText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.RichText)
+        self.label.setFont(small_font(self, -0.5))
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.addWidget(self.label)
+        self.items: list[RecentCue] = []
+        self.set_items([])
+
+    def set_items(self, items: list[RecentCue]) -> None:
+        self.items = list(items)
+        if not items:
+            self.label.setText(f"<span style='color:{theme.DIM}'>No cues yet in this call.</span>")
+            self.setToolTip("")
+            return
+        rows = []
+        for r in items:
+            when = f"<b>{mmss(r.at)}</b>"
+            text = html.escape(r.text)
+            if r.held:
+                row = (f"{when} <span style='color:{theme.DIM}'>{text} "
+                       f"<i>({html.escape(r.held_words)})</i></span>")
+            else:
+                row = f"{when} {text}"
+            why = "; ".join(html.escape(x) for x in ([r.why] if r.why else []) + r.evidence[:1])
+            if why:
+                row += f"<br><span style='color:{theme.DIM}'>{why}</span>"
+            rows.append(row)
+        self.label.setText("<p style='margin:0 0 4px 0'>" + "</p><p style='margin:0 0 4px 0'>".join(rows) + "</p>")
+        self.setToolTip("The last cues of this call, newest first. Greyed: held back (snoozed, on hold, ...).")
 
 
 class Section(QLabel):
