@@ -333,3 +333,26 @@ def test_recent_cues_list_the_last_five_newest_first_with_why_and_held_back_ones
     assert [r.id for r in overlay.state.recent] == ["c4", "c3", "c2", "c1", "c0"]
     overlay.recent_button.click()
     assert not overlay.recent.isVisible()
+
+
+def test_tooltips_show_on_the_never_active_panel_and_list_the_hotkeys(overlay):
+    assert overlay.testAttribute(Qt.WA_AlwaysShowToolTips)  # Qt's tooltips, on an inactive window too
+    tip = overlay.settings_button.toolTip()
+    assert "Hotkeys (from any window):" in tip
+    for line in ("Ctrl+Alt+K  Start / stop the call", "Ctrl+Alt+Z  Snooze cues 5 min / end the snooze",
+                 "Ctrl+Alt+H  Hold on / off"):
+        assert line in tip
+
+
+def test_the_tray_menu_lists_every_hotkey_and_each_entry_does_what_its_key_does(overlay, fake_worker):
+    from callcue.ui.tray import Tray
+
+    tray = Tray(overlay)
+    started(overlay, fake_worker)
+    tray.fill_keys()
+    entries = {a.text().split("\t")[0]: a for a in tray.keys_menu.actions() if "\t" in a.text()}
+    assert {a.text().split("\t")[1] for a in entries.values()} >= {"Ctrl+Alt+K", "Ctrl+Alt+D", "Ctrl+Alt+Z",
+                                                                   "Ctrl+Alt+H", "Ctrl+Alt+X", "Ctrl+Alt+E"}
+    assert tray.keys_menu.actions()[0].text().startswith("Hotkeys are off here: no display")  # offscreen
+    entries["Hold on / off"].trigger()
+    assert fake_worker.actions == ["hold"]

@@ -3,7 +3,7 @@
     python xvfb_app.py holder    a plain window with a text box: the agent's own application
     python xvfb_app.py overlay   the Callcue overlay showing a cue, with its global hotkeys
 
-Each prints one line per thing the test waits for (READY, TEXT, WHY, CUE, HOTKEYS).
+Each prints one line per thing the test waits for (READY, TARGETS, TEXT, WHY, CUE, HOTKEYS, TIP).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 KEEP: list[object] = []  # the windows must outlive the functions that make them
 
@@ -66,7 +67,26 @@ def overlay() -> None:
         centre = why.mapToGlobal(why.rect().center())
         say("READY", g.x(), g.y(), g.width(), g.height(), card.x(), card.y(), card.width(), card.height(),
             centre.x(), centre.y())
+        text = o.card.text.mapToGlobal(o.card.text.rect().center())
+        settings = o.settings_button.mapToGlobal(o.settings_button.rect().center())
+        say("TARGETS", text.x(), text.y(), settings.x(), settings.y())
 
+    seen: list[str] = []
+
+    def watch_tooltip() -> None:
+        # Qt's own tooltip window (QTipLabel): when it shows, where, and the first words it says.
+        tip = next((w for w in QApplication.topLevelWidgets() if w.objectName() == "qtooltip_label"), None)
+        shown = tip is not None and tip.isVisible()
+        text = QToolTip.text() if shown else ""
+        if shown and text not in seen:
+            seen.append(text)
+            g = tip.geometry()
+            plain = " ".join(QTextDocumentFragment.fromHtml(text).toPlainText().split())
+            say("TIP", g.x(), g.y(), g.width(), g.height(), plain)
+
+    poll = QTimer(o)
+    poll.timeout.connect(watch_tooltip)
+    poll.start(50)
     QTimer.singleShot(300, ready)
     app = QApplication.instance()
     app.aboutToQuit.connect(hotkeys.stop)

@@ -29,6 +29,7 @@ from callcue.engine.cues import NEVER_MUTED
 from callcue.engine.events import Event
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
 from callcue.ui import theme
+from callcue.ui.hotkeys import key_help
 from callcue.ui.panel import PanelState, Phase, Tick
 from callcue.ui.qtcompat import emit
 from callcue.ui.widgets import (
@@ -77,6 +78,9 @@ class Overlay(QWidget):
         super().__init__(None, window_flags(settings))
         self.setObjectName("overlay")
         self.setAttribute(Qt.WA_ShowWithoutActivating)
+        # The panel is never the active window, and Qt shows tooltips only on the active one unless told:
+        # without this no tooltip and no why-on-hover would ever appear.
+        self.setAttribute(Qt.WA_AlwaysShowToolTips)
         self.setAttribute(Qt.WA_StyledBackground)
         self.setFocusPolicy(Qt.NoFocus)
         self.setWindowTitle("Callcue")
@@ -478,6 +482,9 @@ class Overlay(QWidget):
             colour = theme.BAD
         self.dot.setStyleSheet(f"color: {colour};")
         self.click_through_label.setVisible(self.settings.click_through)
+        help_text = key_help(keys)
+        self.settings_button.setToolTip("Settings: devices, model, playbook, panel, hotkeys" +
+                                        (f"\n\nHotkeys (from any window):\n{help_text}" if help_text else ""))
 
 
 def run_hotkey(overlay: Overlay, action: str) -> None:
