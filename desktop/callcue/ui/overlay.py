@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,9 +30,10 @@ from callcue.engine.events import Event
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
 from callcue.ui import theme
 from callcue.ui.hotkeys import key_help
-from callcue.ui.panel import PanelState, Phase, Tick
+from callcue.ui.panel import RECENT_CUES, PanelState, Phase, Tick
 from callcue.ui.qtcompat import emit
 from callcue.ui.widgets import (
+    CAPTION_LINES,
     Captions,
     CueCard,
     Meter,
@@ -114,6 +115,9 @@ class Overlay(QWidget):
         self.settings_button.clicked.connect(lambda: emit(self.settingsRequested, ""))
         self.close_button = tool_button("\u2715", "Quit Callcue (stops the call)", "closeButton")
         self.close_button.clicked.connect(self.quitRequested)
+        self.recent_button = tool_button("Recent", "The last cues of this call: when, what and why", "recentButton")
+        self.recent_button.setCheckable(True)
+        self.recent_button.toggled.connect(self._show_recent)
         head = QHBoxLayout()
         head.setSpacing(4)
         head.addWidget(self.dot)
@@ -123,6 +127,7 @@ class Overlay(QWidget):
         self.click_through_label.setObjectName("flag")
         self.click_through_label.setFont(small_font(self, -1.5))
         head.addWidget(self.click_through_label)
+        head.addWidget(self.recent_button)
         head.addWidget(self.mode_button)
         head.addWidget(self.settings_button)
         head.addWidget(self.close_button)
@@ -137,16 +142,12 @@ class Overlay(QWidget):
         self.hold_button.clicked.connect(self.toggle_hold)
         self.snooze_button = tool_button("Snooze 5 min", "", "snoozeButton")
         self.snooze_button.clicked.connect(self.toggle_snooze)
-        self.recent_button = tool_button("Recent", "The last cues of this call: when, what and why", "recentButton")
-        self.recent_button.setCheckable(True)
-        self.recent_button.toggled.connect(self._show_recent)
         controls = QHBoxLayout()
         controls.setSpacing(6)
         controls.addWidget(self.call_button)
         controls.addWidget(self.hold_button)
         controls.addWidget(self.snooze_button)
         controls.addStretch(1)
-        controls.addWidget(self.recent_button)
 
         self.notice = QLabel()
         self.notice.setObjectName("notice")
@@ -158,7 +159,7 @@ class Overlay(QWidget):
         nl.setContentsMargins(8, 6, 4, 6)
         nl.addWidget(self.notice, 1)
         nl.addWidget(self.notice_close, 0, Qt.AlignTop)
-        self.notice_close.clicked.connect(self.notice_box.hide)
+        self.notice_close.clicked.connect(self.close_notice)
         self.show_notice(notice)
 
         self.card = CueCard()
@@ -214,6 +215,11 @@ class Overlay(QWidget):
     def show_notice(self, text: str | None) -> None:
         self.notice.setText(text or "")
         self.notice_box.setVisible(bool(text))
+        if self.layout() is not None:
+            self.fit_height()
+
+    def close_notice(self) -> None:
+        self.show_notice(None)
 
     # ---- the window: flags, docking, mode ----------------------------------------------------
 
@@ -229,11 +235,38 @@ class Overlay(QWidget):
         area = self.target_screen().availableGeometry()
         width = min(self.settings.width, area.width())
         # As tall as its content, no taller: every pixel the panel takes is the agent's workspace.
-        self.layout().activate()
-        height = min(max(self.layout().totalHeightForWidth(width), self.minimumSizeHint().height()),
-                     area.height())
+        height = self._fit(width, area.height())
         x = area.left() if self.settings.edge == "left" else area.left() + area.width() - width
         return QRect(x, area.top(), width, height)
+
+    def _needed(self, width: int) -> int:
+        # The parts' own layouts first (a status line's new text, a card's new cue): their size hints
+        # are stale until their pending layout requests run.
+        QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        lay = self.layout()
+        lay.invalidate()
+        lay.activate()
+        return max(lay.totalHeightForWidth(width), self.minimumSizeHint().height())
+
+    def _fit(self, width: int, room: int) -> int:
+        """The panel's height for `room` pixels of screen: when everything does not fit, the least
+        needed parts give way one by one (fewer caption lines, then no captions, fewer recent cues, ...)
+        rather than the layout squeezing its parts over each other."""
+        self._visibility()
+        self.captions.set_lines(CAPTION_LINES)
+        self.recent.set_limit(RECENT_CUES)
+        steps = [lambda: self.captions.set_lines(6), lambda: self.captions.set_lines(3),
+                 lambda: (self.captions.hide(), self.captions_section.hide()),
+                 lambda: self.recent.set_limit(3), lambda: self.recent.set_limit(1),
+                 lambda: (self.promises.hide(), self.promises_section.hide()),
+                 self.talk.hide,
+                 lambda: (self.meter.hide(), self.mini_meter.show()),
+                 self.notice_box.hide]
+        for step in steps:
+            if self._needed(width) <= room:
+                break
+            step()
+        return min(self._needed(width), room)
 
     def dock(self) -> None:
         rect = self.dock_rect()
@@ -247,11 +280,16 @@ class Overlay(QWidget):
     def expanded(self) -> bool:
         return self.settings.mode == "expanded"
 
-    def apply_mode(self) -> None:
+    def _visibility(self) -> None:
+        """What the mode and the settings show (before _fit makes room)."""
         for w in self._expanded_only:
             w.setVisible(self.expanded)
         self.mini_meter.setVisible(not self.expanded)
         self._show_captions()
+        self.notice_box.setVisible(bool(self.notice.text()))
+
+    def apply_mode(self) -> None:
+        self._visibility()
         self.mode_button.setText("\u2921" if self.expanded else "\u2922")
         key = self.settings.hotkeys.get("expand", "")
         self.mode_button.setToolTip(("Compact panel" if self.expanded else "Expanded panel") +

@@ -202,22 +202,28 @@ class Meter(QWidget):
         return (f"Customer frustration {self.level:.2f} "
                 f"{theme.TREND_ARROW.get(self.trend, '')} {theme.TREND_WORD.get(self.trend, self.trend)}")
 
+    def text_rect(self) -> QRectF:
+        """Where the words are drawn (the rest is the bar)."""
+        fm = QFontMetrics(self.font())
+        if self.compact:
+            tw = fm.horizontalAdvance("Frustration 0.00 \u25b2") + 6
+            return QRectF(self.width() - tw, 0, tw, self.height())
+        return QRectF(0, 0, self.width(), fm.height() + 2)
+
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         fm = QFontMetrics(self.font())
         w, h = self.width(), self.height()
         bar_h = max(6, fm.height() // 2)
+        words = self.text_rect()
+        p.setPen(QColor(theme.TEXT))
         if self.compact:
             value = "\u2013" if self.level is None else f"{self.level:.2f} {theme.TREND_ARROW.get(self.trend, '')}"
-            label = f"Frustration {value}"
-            tw = fm.horizontalAdvance("Frustration 0.00 \u25b2") + 6
-            bar = QRectF(0, (h - bar_h) / 2, w - tw - 4, bar_h)
-            p.setPen(QColor(theme.TEXT))
-            p.drawText(QRectF(w - tw, 0, tw, h), Qt.AlignVCenter | Qt.AlignRight, label)
+            p.drawText(words, Qt.AlignVCenter | Qt.AlignRight, f"Frustration {value}")
+            bar = QRectF(0, (h - bar_h) / 2, w - words.width() - 4, bar_h)
         else:
-            p.setPen(QColor(theme.TEXT))
-            p.drawText(QRectF(0, 0, w, fm.height() + 2), Qt.AlignLeft | Qt.AlignVCenter, self.text())
+            p.drawText(words, Qt.AlignLeft | Qt.AlignVCenter, self.text())
             bar = QRectF(0, fm.height() + 6, w, bar_h)
         p.setPen(Qt.NoPen)
         p.setBrush(QColor("#343a44"))
@@ -253,13 +259,16 @@ class TalkBar(QWidget):
         a = round(100 * self.agent / total)
         return f"Talk: you {a}% \u00b7 customer {100 - a}%"
 
+    def text_rect(self) -> QRectF:
+        return QRectF(0, 0, self.width(), QFontMetrics(self.font()).height() + 2)
+
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         fm = QFontMetrics(self.font())
         w = self.width()
         p.setPen(QColor(theme.TEXT))
-        p.drawText(QRectF(0, 0, w, fm.height() + 2), Qt.AlignLeft | Qt.AlignVCenter, self.text())
+        p.drawText(self.text_rect(), Qt.AlignLeft | Qt.AlignVCenter, self.text())
         bar_h = max(6, fm.height() // 2)
         bar = QRectF(0, fm.height() + 6, w, bar_h)
         p.setPen(Qt.NoPen)
@@ -289,9 +298,19 @@ class Captions(QLabel):
         # A fixed height: the panel must not grow and shrink with every word; the newest lines are
         # kept at the bottom and the oldest scroll off the top.
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * CAPTION_LINES + 4)
         self.lines: list[Caption] = []
         self._state: PanelState | None = None
+        self.shown_lines = 0
+        self.set_lines(CAPTION_LINES)
+
+    def set_lines(self, n: int) -> None:
+        """As tall as `n` lines: the panel gives fewer lines to the captions on a short screen."""
+        if n == self.shown_lines:
+            return
+        self.shown_lines = n
+        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * n + 4)
+        if self._state is not None:
+            self.set_captions(self._state)
 
     def set_captions(self, state: PanelState) -> None:
         self._state = state
@@ -351,6 +370,7 @@ class StatusLine(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dot = QLabel("\u25cf")
+        self.dot.setObjectName("statusDot")  # a state colour, not text: WCAG asks 3:1 of it
         self.text = QLabel()
         self.text.setObjectName("statusText")
         self.text.setWordWrap(True)
@@ -449,10 +469,18 @@ class RecentCues(QFrame):
         lay.setContentsMargins(8, 6, 8, 6)
         lay.addWidget(self.label)
         self.items: list[RecentCue] = []
+        self.limit = 5
         self.set_items([])
+
+    def set_limit(self, n: int) -> None:
+        """Show the newest `n` only (a short screen)."""
+        if n != self.limit:
+            self.limit = n
+            self.set_items(self.items)
 
     def set_items(self, items: list[RecentCue]) -> None:
         self.items = list(items)
+        items = self.items[:self.limit]
         if not items:
             self.label.setText(f"<span style='color:{theme.DIM}'>No cues yet in this call.</span>")
             self.setToolTip("")
@@ -466,7 +494,7 @@ class RecentCues(QFrame):
                        f"<i>({html.escape(r.held_words)})</i></span>")
             else:
                 row = f"{when} {text}"
-            why = "; ".join(html.escape(x) for x in ([r.why] if r.why else []) + r.evidence[:1])
+            why = " ".join(html.escape(x) for x in ([r.why] if r.why else []) + r.evidence[:1])
             if why:
                 row += f"<br><span style='color:{theme.DIM}'>{why}</span>"
             rows.append(row)
