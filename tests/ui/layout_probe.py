@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLayout, QWidget  # noqa: E4
 from callcue.settings import Settings  # noqa: E402
 from callcue.ui.overlay import Overlay  # noqa: E402
 from tests.ui.conftest import FakeWorker  # noqa: E402
-from tests.ui.overlay_states import fill  # noqa: E402
+from tests.ui.overlay_states import ended, fill  # noqa: E402
 
 STATES = {
     "busy": dict(timer="silence"),
@@ -30,6 +30,7 @@ STATES = {
     "snooze": dict(timer="snooze", recent=False),
     "compact": dict(timer="hold-ended", why=True, recent=True, mode="compact"),
     "idle": None,
+    "wrapup": "ended",
 }
 
 
@@ -70,12 +71,14 @@ def main() -> None:
     for name, how in STATES.items():
         s = Settings()
         s.set("opacity", 1.0)
-        how = dict(how or {})
+        how = {} if how in (None, "ended") else dict(how)
         s.set("mode", how.pop("mode", "expanded"))
         worker = FakeWorker()
         o = Overlay(s, None, worker_factory=lambda w=worker: w)
         o.show()
-        if how or name != "idle":
+        if STATES[name] == "ended":
+            ended(o, worker)
+        elif STATES[name] is not None:
             fill(o, worker, **how)
         app.processEvents()
         area = o.screen().availableGeometry()

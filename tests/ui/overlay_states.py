@@ -14,6 +14,7 @@ from callcue.engine.events import (
     CueHeld,
     Frustration,
     Status,
+    Summary,
     Utterance,
 )
 
@@ -75,3 +76,18 @@ def fill(overlay, worker, timer: str = "silence", why: bool = True, recent: bool
     if recent:
         overlay.recent_button.setChecked(True)
     overlay.fit_height()
+
+
+def ended(overlay, worker) -> None:  # noqa: ANN001
+    """The call over, its wrap-up on the panel."""
+    fill(overlay, worker, "silence", why=False, recent=False)
+    worker.send(Summary(
+        talk_ratio=0.628, interruptions=1, longest_silence_s=7.0, frustration_peak=0.83, cues=[],
+        scores={"accountability": 100, "cultural-awareness": 100, "empathy": 77},
+        scorecard={"accountability": {"score": 100, "basis": "1 commitment(s), 1 with a time"},
+                   "cultural-awareness": {"score": 100, "basis": "0 idiom(s) (-20 each)"},
+                   "empathy": {"score": 77, "basis": "frustration reached 0.83; acknowledged 25s later"}},
+        commitments=[{"at": 50.9, "text": "I will call you back tomorrow before noon with the tracking number",
+                      "due": "tomorrow before noon"}],
+        cues_shown=[{"at": 27.4, "id": "acknowledge-frustration", "skill": "empathy", "severity": "warn",
+                     "text": "Acknowledge how they feel", "outcome": "shown"}]))

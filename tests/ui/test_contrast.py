@@ -15,7 +15,7 @@ from callcue.ui.overlay import Overlay
 from callcue.ui.widgets import Meter, TalkBar
 
 from .contrast import AA, crisp_fonts, text_contrasts
-from .overlay_states import TIMERS, fill
+from .overlay_states import TIMERS, ended, fill
 
 NOT_TEXT = {"dot", "statusDot"}  # the state dots: a colour, WCAG's 3:1 for graphics
 
@@ -85,4 +85,13 @@ def test_every_text_of_the_compact_panel_is_at_aa_contrast(qtbot, crisp, setting
     o.show()
     fill(o, fake_worker, "hold", why=False, recent=False)
     assert o.mini_meter.isVisible()
+    assert check(o) == []
+
+
+def test_every_text_of_the_wrap_up_is_at_aa_contrast(qtbot, crisp, settings, fake_worker):
+    o = Overlay(settings, None, worker_factory=lambda: fake_worker)
+    qtbot.addWidget(o)
+    o.show()
+    ended(o, fake_worker)
+    assert o.wrapup.isVisible()
     assert check(o) == []

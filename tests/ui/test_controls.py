@@ -144,3 +144,26 @@ def test_a_hold_ends_by_itself_when_both_sides_speak_again_and_says_so(live, qtb
     assert o.hold_button.text() == "Hold" and not o.hold_button.isChecked()
     worker.play_demo_until(45.0, start_s=38.0)  # the note stays a few seconds, then goes
     assert "Hold ended" not in o.timer.text()
+
+
+def test_after_the_call_a_wrap_up_for_the_agent_alone_closed_with_one_click(live, qtbot, tmp_path):
+    from callcue.engine.events import Summary
+
+    o, worker = live
+    worker.play_demo_until(worker.rec.duration_s, start_s=22.0)
+    before = len(worker.engine.events)
+    (summary,) = [e for e in worker.engine.finish() if isinstance(e, Summary)]
+    worker.send(summary)
+    assert o.wrapup.isVisible() and not o.card.isVisible()
+    text = o.wrapup.body.text()
+    share = round(100 * summary.talk_ratio)
+    assert f"You talked {share}% of the time, the customer {100 - share}%." in text
+    assert "What went well" in text and "Accountability 100" in text
+    # the weakest skill, with the cue the call gave for it
+    assert "One thing to try next call" in text and "Empathy: Acknowledge how they feel" in text
+    assert "I will call you back tomorrow before noon with the tracking number (due tomorrow before noon)" in text
+    acts = list(worker.actions)
+    qtbot.mouseClick(o.wrapup.done, Qt.LeftButton)
+    assert not o.wrapup.isVisible() and o.card.isVisible()
+    assert worker.actions == acts  # closing it tells the call nothing: nothing of it is recorded
+    assert len(worker.engine.events) == before + 1  # only the summary itself; no wrap-up event anywhere

@@ -15,7 +15,7 @@ from callcue.engine.events import (
     Summary,
     Utterance,
 )
-from callcue.ui.overlay import Overlay
+from callcue.ui.overlay import Overlay, run_hotkey
 from callcue.ui.panel import Phase
 from callcue.ui.qtcompat import emit
 
@@ -356,3 +356,41 @@ def test_the_tray_menu_lists_every_hotkey_and_each_entry_does_what_its_key_does(
     assert tray.keys_menu.actions()[0].text().startswith("Hotkeys are off here: no display")  # offscreen
     entries["Hold on / off"].trigger()
     assert fake_worker.actions == ["hold"]
+
+
+# ---- wrap-up -------------------------------------------------------------------------------------
+
+
+def summary(**kw) -> Summary:
+    base = dict(talk_ratio=0.4, interruptions=0, longest_silence_s=2.0, frustration_peak=0.3, cues=[],
+                scores={"empathy": 95, "accountability": 90},
+                scorecard={"empathy": {"score": 95, "basis": "acknowledged at once"},
+                           "accountability": {"score": 90, "basis": "1 commitment(s), 1 with a time"}})
+    base.update(kw)
+    return Summary(**base)
+
+
+def test_wrap_up_with_nothing_to_improve_says_so_and_a_new_call_or_the_dismiss_key_closes_it(overlay, fake_worker):
+    from callcue.ui.wrapup import wrap_up
+
+    rules = overlay._rules()
+    w = wrap_up(summary(), rules)
+    assert w.talk == "You talked 40% of the time, the customer 60%."
+    assert w.went_well == ["Empathy 95: acknowledged at once", "Accountability 90: 1 commitment(s), 1 with a time"]
+    assert w.to_try is None and w.promises == []
+    low = wrap_up(summary(talk_ratio=None, scorecard={"active-listening": {"score": 40, "basis": "3 talk-overs"}},
+                          scores={}), rules)
+    assert low.talk.startswith("Talk share: one channel only") and low.went_well == []
+    assert low.to_try == "Active listening (3 talk-overs)"  # no cue of that skill: what was measured
+
+    started(overlay, fake_worker)
+    fake_worker.send(summary())
+    assert overlay.wrapup.isVisible() and "Nothing stood out: keep it up." in overlay.wrapup.body.text()
+    assert "None made in this call." in overlay.wrapup.body.text()
+    run_hotkey(overlay, "dismiss")
+    assert not overlay.wrapup.isVisible()
+    fake_worker.send(summary())
+    overlay.toggle_call()  # ends the call: the wrap-up stays
+    assert overlay.state.phase.name == "ended" and overlay.wrapup.isVisible()
+    overlay.toggle_call()  # the next call: the last one's wrap-up goes
+    assert overlay.in_call and not overlay.wrapup.isVisible()

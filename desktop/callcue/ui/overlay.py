@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 
 from callcue.engine.cues import NEVER_MUTED
 from callcue.engine.events import Event
+from callcue.engine.playbook import load_playbook
+from callcue.engine.summary import SummaryRules
+from callcue.errors import CallcueError
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
 from callcue.ui import theme
 from callcue.ui.hotkeys import key_help
@@ -44,9 +47,11 @@ from callcue.ui.widgets import (
     StatusLine,
     TalkBar,
     TimerLabel,
+    WrapUpCard,
     small_font,
     tool_button,
 )
+from callcue.ui.wrapup import wrap_up
 
 WorkerFactory = Callable[[], Any]
 ALL_PARTS = {"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls",
@@ -164,6 +169,8 @@ class Overlay(QWidget):
 
         self.card = CueCard()
         self.card.dismissRequested.connect(self.dismiss)
+        self.wrapup = WrapUpCard()
+        self.wrapup.dismissRequested.connect(self.close_wrap_up)
         self.meter = Meter()
         self.mini_meter = Meter(compact=True)
         self.timer = TimerLabel()
@@ -185,6 +192,7 @@ class Overlay(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.notice_box)
         lay.addLayout(controls)
+        lay.addWidget(self.wrapup)
         lay.addWidget(self.card)
         lay.addWidget(self.recent)
         lay.addWidget(self.timer)
@@ -357,6 +365,8 @@ class Overlay(QWidget):
     def start_call(self) -> None:
         if self.in_call or self.worker_factory is None:
             return
+        if self.wrapup.isVisible():
+            self.close_wrap_up()  # the last call's wrap-up goes with the next call
         self._stop_worker()
         self.state.reset()
         self.state.set_phase(Phase("loading", "Starting\u2026"))
@@ -399,9 +409,24 @@ class Overlay(QWidget):
         self.worker.act(action)
         return True
 
+    def _rules(self) -> SummaryRules:
+        """The score bands of the playbook the call ran with."""
+        try:
+            return SummaryRules.from_playbook(load_playbook(self.settings.playbook, self.settings.profile))
+        except CallcueError:
+            return SummaryRules.from_playbook(load_playbook())
+
+    def close_wrap_up(self) -> None:
+        """One click: the wrap-up goes, and nothing of it is kept."""
+        self.wrapup.hide()
+        self.card.show()
+        self.fit_height()
+
     def dismiss(self) -> None:
         cue = self.state.cue
         if cue is None:
+            if self.wrapup.isVisible():
+                self.close_wrap_up()  # the dismiss key closes the wrap-up too
             return
         # Say which cue: if the engine has moved on to another by the time it hears, nothing is dismissed.
         self._act(f"dismiss:{cue.id}")
@@ -472,6 +497,11 @@ class Overlay(QWidget):
             self.snooze_chip.set_state(st, self.settings.hotkeys.get("snooze", ""))
             if was != (self.timer.isVisible(), self.snooze_chip.isVisible(), self.timer.text()):
                 self.fit_height()
+        if "wrapup" in changed and st.summary is not None:
+            self.wrapup.set_wrap_up(wrap_up(st.summary, self._rules()))
+            self.wrapup.show()
+            self.card.hide()  # "no cue now" says nothing after the call
+            self.fit_height()
         if "recent" in changed:
             self.recent.set_items(list(st.recent))
             if self.recent.isVisible():

@@ -190,7 +190,7 @@ class PanelState:
                 if text and text not in self.commitments:
                     self.commitments.append(text)
             self.cue = None
-            return {"commitments", "cue", "status"}
+            return {"commitments", "cue", "status", "wrapup"}
         return set()
 
     def _held(self, ev: CueHeld) -> set[str]:

@@ -29,6 +29,7 @@ from callcue.engine.events import Cue
 from callcue.ui import theme
 from callcue.ui.panel import Caption, PanelState, RecentCue, countdown, evidence_lines, mmss
 from callcue.ui.qtcompat import emit
+from callcue.ui.wrapup import WrapUp
 
 
 def tool_button(text: str, tip: str, name: str = "") -> QToolButton:
@@ -500,6 +501,48 @@ class RecentCues(QFrame):
             rows.append(row)
         self.label.setText("<p style='margin:0 0 4px 0'>" + "</p><p style='margin:0 0 4px 0'>".join(rows) + "</p>")
         self.setToolTip("The last cues of this call, newest first. Greyed: held back (snoozed, on hold, ...).")
+
+
+class WrapUpCard(QFrame):
+    """After the call, for the agent's eyes only: talk share, what went well, one thing to try, promises.
+    One click on Done closes it; it is not kept anywhere."""
+
+    dismissRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("wrapUp")
+        self.title = QLabel("Call wrap-up \u00b7 just for you")
+        self.title.setObjectName("wrapTitle")
+        self.title.setFont(small_font(self, +1, bold=True))
+        self.done = tool_button("Done \u2715", "Close the wrap-up (it is not saved or shown to anyone)",
+                                "wrapDone")
+        self.done.clicked.connect(self.dismissRequested)
+        self.body = QLabel()
+        self.body.setObjectName("wrapText")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.RichText)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.done, 0, Qt.AlignTop)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 8, 10)
+        lay.setSpacing(6)
+        lay.addLayout(top)
+        lay.addWidget(self.body)
+        self.hide()
+
+    def set_wrap_up(self, w: WrapUp) -> None:
+        def block(title: str, lines: list[str]) -> str:
+            items = "<br>".join(f"\u2022 {html.escape(x)}" for x in lines)
+            return f"<p style='margin:6px 0 0 0'><b>{title}</b><br>{items}</p>"
+
+        parts = [f"<p style='margin:0'>{html.escape(w.talk)}</p>"]
+        if w.went_well:
+            parts.append(block("What went well", w.went_well))
+        parts.append(block("One thing to try next call", [w.to_try or "Nothing stood out: keep it up."]))
+        parts.append(block("Promises to follow up", w.promises or ["None made in this call."]))
+        self.body.setText("".join(parts))
 
 
 class Section(QLabel):
