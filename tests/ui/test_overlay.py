@@ -394,3 +394,11 @@ def test_wrap_up_with_nothing_to_improve_says_so_and_a_new_call_or_the_dismiss_k
     assert overlay.state.phase.name == "ended" and overlay.wrapup.isVisible()
     overlay.toggle_call()  # the next call: the last one's wrap-up goes
     assert overlay.in_call and not overlay.wrapup.isVisible()
+
+
+def test_strut_values_keep_the_panels_whole_column_free():
+    from callcue.ui.strut import available, strut_values
+
+    assert strut_values("right", 940, 340, 0, 719, 1280) == [0, 340, 0, 0, 0, 0, 0, 719, 0, 0, 0, 0]
+    assert strut_values("left", 0, 300, 0, 1079, 1920) == [300, 0, 0, 0, 0, 1079, 0, 0, 0, 0, 0, 0]
+    assert not available()  # offscreen: no X server, nothing reserved, the panel still docks

@@ -221,3 +221,32 @@ def test_hovering_the_cue_shows_its_why_while_the_panel_stays_inactive(desktop, 
         if overlay is not None:
             overlay.stop()
         crm.stop()
+
+
+def test_the_docked_panel_is_a_strip_a_maximised_window_ends_beside(desktop):
+    """_NET_WM_STRUT_PARTIAL on the panel: openbox keeps its column free, and a maximised CRM ends at it."""
+    env = desktop
+    overlay = Proc([sys.executable, str(HERE / "xvfb_app.py"), "overlay"], env)
+    crm = None
+    try:
+        x, y, w, h = map(int, overlay.expect("READY")[:4])
+        assert (x + w, w) == (W, 340)  # docked at the right edge, where it was before the strut
+        (wid,) = overlay.expect("WID")
+        prop = subprocess.run(["xprop", "-id", wid, "_NET_WM_STRUT_PARTIAL"], env=env, capture_output=True,
+                              text=True).stdout
+        values = [int(v) for v in prop.split("=", 1)[1].split(",")]
+        assert values[:4] == [0, 340, 0, 0] and values[6:8] == [0, H - 1], prop  # the right column, all of it
+        _until(lambda: "940" in subprocess.run(["xprop", "-root", "_NET_WORKAREA"], env=env,
+                                               capture_output=True, text=True).stdout, 5, "the work area")
+        crm = Proc([sys.executable, str(HERE / "xvfb_app.py"), "maximised"], env)
+        deadline = time.monotonic() + 10
+        while True:  # the window manager may maximise in steps: the last geometry counts
+            gx, gy, gw, gh = map(int, crm.expect("GEOM", timeout=max(0.1, deadline - time.monotonic())))
+            if gx + gw <= x or time.monotonic() > deadline:
+                break
+        assert gx == 0 and gx + gw == x, (gx, gw, x)  # it ends where the panel begins, and uses the rest
+        assert gh > H // 2
+    finally:
+        if crm is not None:
+            crm.stop()
+        overlay.stop()

@@ -2,8 +2,10 @@
 
     python xvfb_app.py holder    a plain window with a text box: the agent's own application
     python xvfb_app.py overlay   the Callcue overlay showing a cue, with its global hotkeys
+    python xvfb_app.py maximised a maximised window, saying where it ends
 
-Each prints one line per thing the test waits for (READY, TARGETS, TEXT, WHY, CUE, HOTKEYS, TIP).
+Each prints one line per thing the test waits for (READY, TARGETS, WID, TEXT, WHY, CUE, HOTKEYS,
+TIP, GEOM).
 """
 
 from __future__ import annotations
@@ -38,6 +40,27 @@ def holder() -> None:
     QTimer.singleShot(200, lambda: say("READY", int(w.winId())))
 
 
+def maximised() -> None:
+    """A maximised window: where the window manager lets it end (GEOM x y w h, on every change)."""
+    w = QWidget()
+    w.setWindowTitle("Agent CRM (maximised)")
+    w.setStyleSheet("background: #f4f4f4;")
+    KEEP.append(w)
+    w.showMaximized()
+    last: list[tuple[int, int, int, int]] = []
+
+    def report() -> None:
+        g = w.frameGeometry()
+        now = (g.x(), g.y(), g.width(), g.height())
+        if w.isMaximized() and now not in last:
+            last.append(now)
+            say("GEOM", *now)
+
+    poll = QTimer(w)
+    poll.timeout.connect(report)
+    poll.start(50)
+
+
 def overlay() -> None:
     from callcue.engine.events import Cue
     from callcue.settings import Settings
@@ -70,6 +93,7 @@ def overlay() -> None:
         text = o.card.text.mapToGlobal(o.card.text.rect().center())
         settings = o.settings_button.mapToGlobal(o.settings_button.rect().center())
         say("TARGETS", text.x(), text.y(), settings.x(), settings.y())
+        say("WID", int(o.winId()))
 
     seen: list[str] = []
 
@@ -94,5 +118,5 @@ def overlay() -> None:
 
 if __name__ == "__main__":
     app = QApplication(sys.argv[:1])
-    {"holder": holder, "overlay": overlay}[sys.argv[1]]()
+    {"holder": holder, "overlay": overlay, "maximised": maximised}[sys.argv[1]]()
     sys.exit(app.exec())

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QRect, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -31,7 +31,7 @@ from callcue.engine.playbook import load_playbook
 from callcue.engine.summary import SummaryRules
 from callcue.errors import CallcueError
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
-from callcue.ui import theme
+from callcue.ui import strut, theme
 from callcue.ui.hotkeys import key_help
 from callcue.ui.panel import RECENT_CUES, PanelState, Phase, Tick
 from callcue.ui.qtcompat import emit
@@ -95,6 +95,8 @@ class Overlay(QWidget):
         self.worker_factory = worker_factory
         self.worker: Any = None
         self.state = PanelState()
+        self._reserved = 0  # logical pixels of our edge the window manager keeps free for the panel (X11)
+        self._strut: tuple[int, list[int]] | None = None  # (window, values) last set
         self.state.set_phase(Phase("idle", idle_message or self._idle_text()))
         self._build(notice)
         self.setWindowOpacity(settings.opacity)
@@ -240,7 +242,14 @@ class Overlay(QWidget):
 
     def dock_rect(self) -> QRect:
         """Where the panel goes: the chosen edge of the chosen screen's free area (no taskbars)."""
-        area = self.target_screen().availableGeometry()
+        screen = self.target_screen()
+        area = screen.availableGeometry()
+        if self._reserved:  # the free area leaves out our own strip: the panel goes in it, not beside it
+            full = screen.geometry()
+            if self.settings.edge == "left":
+                area.setLeft(max(full.left(), area.left() - self._reserved))
+            else:
+                area.setRight(min(full.right(), area.right() + self._reserved))
         width = min(self.settings.width, area.width())
         # As tall as its content, no taller: every pixel the panel takes is the agent's workspace.
         height = self._fit(width, area.height())
@@ -280,6 +289,31 @@ class Overlay(QWidget):
         rect = self.dock_rect()
         self.setFixedWidth(rect.width())
         self.setGeometry(rect)
+        self.update_strut()
+
+    def update_strut(self) -> None:
+        """Docked, the panel is a strip the window manager keeps free (maximised windows end beside it);
+        click-through, it floats over the other windows and reserves nothing."""
+        if not self.isVisible() or not strut.available():
+            return
+        window = int(self.winId())
+        if self.settings.click_through:
+            if self._strut is not None:
+                strut.release(window)
+            self._strut, self._reserved = None, 0
+            return
+        screen = self.target_screen()
+        dpr = screen.devicePixelRatio()
+        g, full, virtual = self.geometry(), screen.geometry(), screen.virtualGeometry()
+        values = strut.strut_values(self.settings.edge, round(g.x() * dpr), round(g.width() * dpr),
+                                    round(full.top() * dpr), round((full.bottom() + 1) * dpr) - 1,
+                                    round((virtual.right() + 1) * dpr))
+        if self._strut != (window, values) and strut.reserve(window, values):
+            self._strut, self._reserved = (window, values), g.width()
+
+    def showEvent(self, e: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(e)
+        self.update_strut()  # a window Qt re-created (new flags) is a new X window: tell the WM again
 
     def fit_height(self) -> None:
         self.dock()
