@@ -79,7 +79,8 @@ def test_width_is_clamped_to_the_screen_and_an_unknown_screen_falls_back_to_the_
     assert overlay.geometry().right() == area.right()
 
 
-def test_compact_mode_hides_the_details_and_is_shorter(overlay, store):
+def test_compact_mode_hides_the_details_and_is_shorter(overlay, store, fake_worker):
+    started(overlay, fake_worker)
     tall = overlay.height()
     assert overlay.captions.isVisible() and overlay.talk.isVisible()
     overlay.toggle_mode()
@@ -89,6 +90,19 @@ def test_compact_mode_hides_the_details_and_is_shorter(overlay, store):
     assert overlay.height() < tall
     overlay.toggle_mode()
     assert overlay.captions.isVisible()
+
+
+def test_before_a_call_the_panel_is_compact_start_and_status_only(overlay, fake_worker):
+    idle = overlay.height()
+    assert overlay.call_button.isVisible() and overlay.status.isVisible()
+    for w in (overlay.card, overlay.meter, overlay.talk, overlay.captions, overlay.promises, overlay.hold_button,
+              overlay.snooze_button, overlay.recent_button):
+        assert not w.isVisible(), w
+    started(overlay, fake_worker)
+    assert overlay.card.isVisible() and overlay.captions.isVisible() and overlay.hold_button.isVisible()
+    assert overlay.height() > idle + 150
+    overlay.toggle_call()  # the call ended: its panel stays (the last cues, the wrap-up) until the next
+    assert overlay.state.phase.name == "ended" and overlay.card.isVisible()
 
 
 def test_opacity_comes_from_the_settings(qtbot, store):

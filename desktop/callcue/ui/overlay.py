@@ -322,13 +322,23 @@ class Overlay(QWidget):
     def expanded(self) -> bool:
         return self.settings.mode == "expanded"
 
+    @property
+    def idle(self) -> bool:
+        return self.state.phase.name == "idle"
+
     def _visibility(self) -> None:
-        """What the mode and the settings show (before _fit makes room)."""
+        """What the mode, the settings and the call show (before _fit makes room). Before a call the
+        panel is compact whatever the mode: Start, the status, and nothing that waits for a call."""
+        idle = self.idle
         for w in self._expanded_only:
-            w.setVisible(self.expanded)
-        self.mini_meter.setVisible(not self.expanded)
+            w.setVisible(self.expanded and not idle)
+        self.mini_meter.setVisible(not self.expanded and not idle)
         self._show_captions()
         self.notice_box.setVisible(bool(self.notice.text()))
+        self.card.setVisible(not idle and self.wrapup.isHidden())
+        self.recent.setVisible(not idle and self.recent_button.isChecked())
+        for w in (self.hold_button, self.snooze_button, self.recent_button):
+            w.setVisible(not idle)
 
     def apply_mode(self) -> None:
         self._visibility()
@@ -339,7 +349,7 @@ class Overlay(QWidget):
         self.dock()
 
     def _show_captions(self) -> None:
-        on = self.expanded and self.settings.captions
+        on = self.expanded and self.settings.captions and not self.idle
         self.captions.setVisible(on)
         self.captions_section.setVisible(on)
 
