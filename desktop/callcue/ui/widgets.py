@@ -495,7 +495,7 @@ class RecentCues(QFrame):
                        f"<i>({html.escape(r.held_words)})</i></span>")
             else:
                 row = f"{when} {text}"
-            why = " ".join(html.escape(x) for x in ([r.why] if r.why else []) + r.evidence[:1])
+            why = html.escape(r.why or (r.evidence[0] if r.evidence else ""))  # short: the card has the rest
             if why:
                 row += f"<br><span style='color:{theme.DIM}'>{why}</span>"
             rows.append(row)
