@@ -15,7 +15,7 @@ from callcue.engine.events import (
     Summary,
     Utterance,
 )
-from callcue.ui.overlay import Overlay
+from callcue.ui.overlay import Overlay, run_hotkey
 from callcue.ui.panel import Phase
 from callcue.ui.qtcompat import emit
 
@@ -79,7 +79,8 @@ def test_width_is_clamped_to_the_screen_and_an_unknown_screen_falls_back_to_the_
     assert overlay.geometry().right() == area.right()
 
 
-def test_compact_mode_hides_the_details_and_is_shorter(overlay, store):
+def test_compact_mode_hides_the_details_and_is_shorter(overlay, store, fake_worker):
+    started(overlay, fake_worker)
     tall = overlay.height()
     assert overlay.captions.isVisible() and overlay.talk.isVisible()
     overlay.toggle_mode()
@@ -89,6 +90,19 @@ def test_compact_mode_hides_the_details_and_is_shorter(overlay, store):
     assert overlay.height() < tall
     overlay.toggle_mode()
     assert overlay.captions.isVisible()
+
+
+def test_before_a_call_the_panel_is_compact_start_and_status_only(overlay, fake_worker):
+    idle = overlay.height()
+    assert overlay.call_button.isVisible() and overlay.status.isVisible()
+    for w in (overlay.card, overlay.meter, overlay.talk, overlay.captions, overlay.promises, overlay.hold_button,
+              overlay.snooze_button, overlay.recent_button):
+        assert not w.isVisible(), w
+    started(overlay, fake_worker)
+    assert overlay.card.isVisible() and overlay.captions.isVisible() and overlay.hold_button.isVisible()
+    assert overlay.height() > idle + 150
+    overlay.toggle_call()  # the call ended: its panel stays (the last cues, the wrap-up) until the next
+    assert overlay.state.phase.name == "ended" and overlay.card.isVisible()
 
 
 def test_opacity_comes_from_the_settings(qtbot, store):
@@ -301,3 +315,104 @@ def test_tray_icon_shows_the_state_and_offers_every_control(overlay, fake_worker
     assert tray.colour == theme.BAD and tray.tooltip == "Callcue: needs attention"
     tray.actions["click_through"].trigger()
     assert overlay.settings.click_through and tray.actions["click_through"].isChecked()
+
+
+# ---- recent cues ---------------------------------------------------------------------------------
+
+
+def test_recent_cues_list_the_last_five_newest_first_with_why_and_held_back_ones_marked(overlay, fake_worker):
+    from callcue.engine.events import CueHeld
+
+    started(overlay, fake_worker)
+    assert not overlay.recent.isVisible()
+    overlay.recent_button.click()
+    assert overlay.recent.isVisible() and "No cues yet" in overlay.recent.label.text()
+    fake_worker.send(cue("let-them-finish", at=10.0))
+    fake_worker.send(cue("repeat-contact", at=20.0, text="They've called before: own it", skill="empathy"))
+    fake_worker.send(CueHeld(at=20.3, id="repeat-contact", skill="empathy", severity="warn",
+                             text="They've called before: own it", reason="replaced"),
+                     cue("escalation-request", at=20.3, text="They asked to escalate", severity="alert",
+                         skill="conflict-management"))
+    fake_worker.send(CueHeld(at=70.0, id="plain-words", skill="clear-communication", severity="info",
+                             text="Use plain words", reason="snooze"))
+    recent = list(overlay.state.recent)
+    assert [(r.id, r.held) for r in recent] == [("plain-words", "snooze"), ("escalation-request", None),
+                                                ("repeat-contact", "replaced"), ("let-them-finish", None)]
+    text = overlay.recent.label.text()
+    assert text.index("Use plain words") < text.index("They asked to escalate") < text.index("Let them finish")
+    assert "1:10" in text and "held back: snoozed" in text and "replaced before you could read it" in text
+    assert "You started while they spoke." in text  # the why of each shown cue
+    for n in range(5):
+        fake_worker.send(cue(f"c{n}", at=100.0 + n, text=f"Cue {n}"))
+    assert [r.id for r in overlay.state.recent] == ["c4", "c3", "c2", "c1", "c0"]
+    overlay.recent_button.click()
+    assert not overlay.recent.isVisible()
+
+
+def test_tooltips_show_on_the_never_active_panel_and_list_the_hotkeys(overlay):
+    assert overlay.testAttribute(Qt.WA_AlwaysShowToolTips)  # Qt's tooltips, on an inactive window too
+    tip = overlay.settings_button.toolTip()
+    assert "Hotkeys (from any window):" in tip
+    for line in ("Ctrl+Alt+K  Start / stop the call", "Ctrl+Alt+Z  Snooze cues 5 min / end the snooze",
+                 "Ctrl+Alt+H  Hold on / off"):
+        assert line in tip
+
+
+def test_the_tray_menu_lists_every_hotkey_and_each_entry_does_what_its_key_does(overlay, fake_worker):
+    from callcue.ui.tray import Tray
+
+    tray = Tray(overlay)
+    started(overlay, fake_worker)
+    tray.fill_keys()
+    entries = {a.text().split("\t")[0]: a for a in tray.keys_menu.actions() if "\t" in a.text()}
+    assert {a.text().split("\t")[1] for a in entries.values()} >= {"Ctrl+Alt+K", "Ctrl+Alt+D", "Ctrl+Alt+Z",
+                                                                   "Ctrl+Alt+H", "Ctrl+Alt+X", "Ctrl+Alt+E"}
+    assert tray.keys_menu.actions()[0].text().startswith("Hotkeys are off here: no display")  # offscreen
+    entries["Hold on / off"].trigger()
+    assert fake_worker.actions == ["hold"]
+
+
+# ---- wrap-up -------------------------------------------------------------------------------------
+
+
+def summary(**kw) -> Summary:
+    base = dict(talk_ratio=0.4, interruptions=0, longest_silence_s=2.0, frustration_peak=0.3, cues=[],
+                scores={"empathy": 95, "accountability": 90},
+                scorecard={"empathy": {"score": 95, "basis": "acknowledged at once"},
+                           "accountability": {"score": 90, "basis": "1 commitment(s), 1 with a time"}})
+    base.update(kw)
+    return Summary(**base)
+
+
+def test_wrap_up_with_nothing_to_improve_says_so_and_a_new_call_or_the_dismiss_key_closes_it(overlay, fake_worker):
+    from callcue.ui.wrapup import wrap_up
+
+    rules = overlay._rules()
+    w = wrap_up(summary(), rules)
+    assert w.talk == "You talked 40% of the time, the customer 60%."
+    assert w.went_well == ["Empathy 95: acknowledged at once", "Accountability 90: 1 commitment(s), 1 with a time"]
+    assert w.to_try is None and w.promises == []
+    low = wrap_up(summary(talk_ratio=None, scorecard={"active-listening": {"score": 40, "basis": "3 talk-overs"}},
+                          scores={}), rules)
+    assert low.talk.startswith("Talk share: one channel only") and low.went_well == []
+    assert low.to_try == "Active listening (3 talk-overs)"  # no cue of that skill: what was measured
+
+    started(overlay, fake_worker)
+    fake_worker.send(summary())
+    assert overlay.wrapup.isVisible() and "Nothing stood out: keep it up." in overlay.wrapup.body.text()
+    assert "None made in this call." in overlay.wrapup.body.text()
+    run_hotkey(overlay, "dismiss")
+    assert not overlay.wrapup.isVisible()
+    fake_worker.send(summary())
+    overlay.toggle_call()  # ends the call: the wrap-up stays
+    assert overlay.state.phase.name == "ended" and overlay.wrapup.isVisible()
+    overlay.toggle_call()  # the next call: the last one's wrap-up goes
+    assert overlay.in_call and not overlay.wrapup.isVisible()
+
+
+def test_strut_values_keep_the_panels_whole_column_free():
+    from callcue.ui.strut import available, strut_values
+
+    assert strut_values("right", 940, 340, 0, 719, 1280) == [0, 340, 0, 0, 0, 0, 0, 719, 0, 0, 0, 0]
+    assert strut_values("left", 0, 300, 0, 1079, 1920) == [300, 0, 0, 0, 0, 1079, 0, 0, 0, 0, 0, 0]
+    assert not available()  # offscreen: no X server, nothing reserved, the panel still docks

@@ -169,3 +169,74 @@ def test_the_review_window_imports_nothing_from_the_commands():
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert "callcue.report.export" in imported
     assert not [m for m in imported if m.startswith("callcue.commands")]
+
+
+def test_the_pane_follows_the_filters_never_showing_a_call_they_left_out(qtbot, window, db):
+    listed = window.sessions.sessions
+    other = next(s for s in listed if s.agent != "sam")
+    window.sessions.select(other.id)
+    assert window.view.data.session.id == other.id
+    window.sessions.agent.setCurrentIndex(window.sessions.agent.findData("sam"))
+    assert window.view.data is not None and window.view.data.session.agent == "sam"
+    assert window.view.data.session.id == window.sessions.current_id()  # the pane is the selected row
+    assert window.view.title.text().startswith("sam,")
+    qtbot.keyClicks(window.sessions.search, "no call has these words zzqx")
+    assert window.sessions.sessions == [] and window.view.data is None
+    assert window.view.title.text() == "No call matches these filters"
+    assert window.view.transcript.rowCount() == 0 and not window.view.export_pdf.isEnabled()
+
+
+def test_the_list_shows_what_the_customer_said_first(qtbot, window, db):
+    said = [r[6] for r in rows(window)]
+    assert all(s and s != "(no words)" for s in said)
+    # it tells the calls apart: the same words exactly for the same sample call (no "Hi." for every one)
+    names = [db.ids[s.id] for s in window.sessions.sessions]
+    assert len(set(said)) == len(set(names)) == len(set(zip(said, names, strict=True)))
+    first = window.sessions.sessions[0]
+    customer = " ".join(u.text for u in db.load(first.id).transcript() if u.who == "customer")
+    assert said[0].rstrip("\u2026") in customer and len(said[0].split()) >= 4
+
+
+def test_the_window_fits_the_screen_it_opens_on(qtbot, db):
+    from PySide6.QtGui import QGuiApplication
+
+    w = ReviewWindow(db)
+    qtbot.addWidget(w)
+    w.show()
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    assert area.contains(w.geometry()), (w.geometry(), area)
+    assert w.width() <= 1500 and w.height() <= 900
+
+
+def chart_of(window, db, name):
+    sid = next(s for s, n in db.ids.items() if n == name)
+    window.open_session(sid)
+    chart = window.view.chart
+    return chart, chart.grab().toImage()
+
+
+def test_the_chart_draws_red_only_above_the_playbooks_high_level_and_its_axis_has_ticks(qtbot, window, db):
+    from PySide6.QtGui import QColor
+
+    from callcue.report.svg import FRUSTRATION
+    from callcue.ui.timeline_chart import FRUS_H, LEFT, TICKS_W, TOP
+
+    red = QColor(FRUSTRATION).rgb()
+
+    def red_rows(img) -> set[int]:
+        return {y for y in range(TOP, TOP + FRUS_H + 1) for x in range(LEFT, img.width() - 20)
+                if img.pixel(x, y) == red}
+
+    calm, img = chart_of(window, db, "password-reset")  # peak 0.31: under the high level all along
+    high = calm.data.rules.high_frustration
+    assert calm.data.peak.level < high and red_rows(img) == set()
+    hot, img = chart_of(window, db, "outage-deescalation")  # peak 1.0
+    rows_ = red_rows(img)
+    assert rows_ and max(rows_) <= hot.y_of(high) + 1  # red, and only above the high line
+
+    assert [label for _, label in hot.y_ticks()] == ["0", "0.5", "1"]
+    for level, _ in hot.y_ticks():  # each tick's label is drawn left of the plot at its height
+        y = round(hot.y_of(level))
+        ink = [x for x in range(LEFT - TICKS_W, LEFT - 4) for yy in range(y - 5, y + 6)
+               if QColor(img.pixel(x, yy)).lightness() < 160]
+        assert ink, level

@@ -141,3 +141,21 @@ def test_wayland_says_always_on_top_is_not_honoured(qtbot, store, monkeypatch):
     d.open_page("panel")
     assert d.wayland_note.isVisible() and "Wayland" in d.wayland_note.text()
     assert not d.on_top.isVisible()
+
+
+def test_the_hotkeys_page_lists_every_key_with_what_it_does(qtbot, store, monkeypatch):
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    from callcue.ui import settings_dialog
+
+    monkeypatch.setattr(settings_dialog, "input_devices", lambda: (["Headset mic"], None))
+    d = settings_dialog.SettingsDialog(Settings(), store, meters=False, hotkey_note="no display: hotkeys are off")
+    qtbot.addWidget(d)
+    d.open_page("hotkeys")
+    form = d.tabs.currentWidget().layout()
+    assert isinstance(form, QFormLayout)
+    rows = {form.labelForField(e).text(): e.keySequence().toString() for e in d.keys.values()}
+    assert rows["Snooze cues 5 min / end the snooze"] == "Ctrl+Alt+Z"
+    assert rows["Dismiss the cue"] == "Ctrl+Alt+D" and len(rows) == 6
+    notes = [w.text() for w in d.tabs.currentWidget().findChildren(QLabel)]
+    assert "no display: hotkeys are off" in notes  # why they would not work here

@@ -184,3 +184,69 @@ def test_overlay_beside_another_window_keeps_its_focus_and_is_drawn_at_the_edge(
         if overlay is not None:
             overlay.stop()
         crm.stop()
+
+
+def test_hovering_the_cue_shows_its_why_while_the_panel_stays_inactive(desktop, tmp_path):
+    """The panel never takes the focus, and Qt shows no tooltip on an inactive window unless told to."""
+    from PySide6.QtGui import QImage
+
+    env = desktop
+    crm = Proc([sys.executable, str(HERE / "xvfb_app.py"), "holder"], env)
+    overlay = None
+    try:
+        crm_id = int(crm.expect("READY")[0])
+        xdo(env, "windowactivate", "--sync", str(crm_id))
+        _until(lambda: xdo(env, "getactivewindow") == str(crm_id), 5, "the CRM window to be active")
+        overlay = Proc([sys.executable, str(HERE / "xvfb_app.py"), "overlay"], env)
+        overlay.expect("READY")
+        text_x, text_y, settings_x, settings_y = map(int, overlay.expect("TARGETS"))
+
+        xdo(env, "mousemove", str(text_x - 5), str(text_y))  # onto the cue's words, and a little move
+        xdo(env, "mousemove", str(text_x), str(text_y))
+        x, y, w, h, *words = overlay.expect("TIP")
+        assert " ".join(words).startswith("Silent for 7s.")  # the cue's why
+        assert xdo(env, "getactivewindow") == str(crm_id)  # hovering took nothing from the CRM
+        shot = tmp_path / "tip.png"
+        subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True)
+        c = QImage(str(shot)).pixelColor(int(x) + 3, int(y) + int(h) // 2)
+        assert near((c.red(), c.green(), c.blue()), "#2a3038"), (c.red(), c.green(), c.blue())  # drawn, on top
+
+        xdo(env, "mousemove", str(settings_x - 3), str(settings_y))  # the settings button lists the hotkeys
+        xdo(env, "mousemove", str(settings_x), str(settings_y))
+        tip = " ".join(overlay.expect("TIP")[4:])
+        assert "Hotkeys (from any window):" in tip and "Ctrl+Alt+Z Snooze cues 5 min / end the snooze" in tip
+        assert xdo(env, "getactivewindow") == str(crm_id)
+        assert xdo(env, "getwindowfocus") == str(crm_id)
+    finally:
+        if overlay is not None:
+            overlay.stop()
+        crm.stop()
+
+
+def test_the_docked_panel_is_a_strip_a_maximised_window_ends_beside(desktop):
+    """_NET_WM_STRUT_PARTIAL on the panel: openbox keeps its column free, and a maximised CRM ends at it."""
+    env = desktop
+    overlay = Proc([sys.executable, str(HERE / "xvfb_app.py"), "overlay"], env)
+    crm = None
+    try:
+        x, y, w, h = map(int, overlay.expect("READY")[:4])
+        assert (x + w, w) == (W, 340)  # docked at the right edge, where it was before the strut
+        (wid,) = overlay.expect("WID")
+        prop = subprocess.run(["xprop", "-id", wid, "_NET_WM_STRUT_PARTIAL"], env=env, capture_output=True,
+                              text=True).stdout
+        values = [int(v) for v in prop.split("=", 1)[1].split(",")]
+        assert values[:4] == [0, 340, 0, 0] and values[6:8] == [0, H - 1], prop  # the right column, all of it
+        _until(lambda: "940" in subprocess.run(["xprop", "-root", "_NET_WORKAREA"], env=env,
+                                               capture_output=True, text=True).stdout, 5, "the work area")
+        crm = Proc([sys.executable, str(HERE / "xvfb_app.py"), "maximised"], env)
+        deadline = time.monotonic() + 10
+        while True:  # the window manager may maximise in steps: the last geometry counts
+            gx, gy, gw, gh = map(int, crm.expect("GEOM", timeout=max(0.1, deadline - time.monotonic())))
+            if gx + gw <= x or time.monotonic() > deadline:
+                break
+        assert gx == 0 and gx + gw == x, (gx, gw, x)  # it ends where the panel begins, and uses the rest
+        assert gh > H // 2
+    finally:
+        if crm is not None:
+            crm.stop()
+        overlay.stop()

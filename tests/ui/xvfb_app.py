@@ -2,8 +2,10 @@
 
     python xvfb_app.py holder    a plain window with a text box: the agent's own application
     python xvfb_app.py overlay   the Callcue overlay showing a cue, with its global hotkeys
+    python xvfb_app.py maximised a maximised window, saying where it ends
 
-Each prints one line per thing the test waits for (READY, TEXT, WHY, CUE, HOTKEYS).
+Each prints one line per thing the test waits for (READY, TARGETS, WID, TEXT, WHY, CUE, HOTKEYS,
+TIP, GEOM).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 KEEP: list[object] = []  # the windows must outlive the functions that make them
 
@@ -35,6 +38,27 @@ def holder() -> None:
     w.activateWindow()
     edit.setFocus()
     QTimer.singleShot(200, lambda: say("READY", int(w.winId())))
+
+
+def maximised() -> None:
+    """A maximised window: where the window manager lets it end (GEOM x y w h, on every change)."""
+    w = QWidget()
+    w.setWindowTitle("Agent CRM (maximised)")
+    w.setStyleSheet("background: #f4f4f4;")
+    KEEP.append(w)
+    w.showMaximized()
+    last: list[tuple[int, int, int, int]] = []
+
+    def report() -> None:
+        g = w.frameGeometry()
+        now = (g.x(), g.y(), g.width(), g.height())
+        if w.isMaximized() and now not in last:
+            last.append(now)
+            say("GEOM", *now)
+
+    poll = QTimer(w)
+    poll.timeout.connect(report)
+    poll.start(50)
 
 
 def overlay() -> None:
@@ -66,7 +90,27 @@ def overlay() -> None:
         centre = why.mapToGlobal(why.rect().center())
         say("READY", g.x(), g.y(), g.width(), g.height(), card.x(), card.y(), card.width(), card.height(),
             centre.x(), centre.y())
+        text = o.card.text.mapToGlobal(o.card.text.rect().center())
+        settings = o.settings_button.mapToGlobal(o.settings_button.rect().center())
+        say("TARGETS", text.x(), text.y(), settings.x(), settings.y())
+        say("WID", int(o.winId()))
 
+    seen: list[str] = []
+
+    def watch_tooltip() -> None:
+        # Qt's own tooltip window (QTipLabel): when it shows, where, and the first words it says.
+        tip = next((w for w in QApplication.topLevelWidgets() if w.objectName() == "qtooltip_label"), None)
+        shown = tip is not None and tip.isVisible()
+        text = QToolTip.text() if shown else ""
+        if shown and text not in seen:
+            seen.append(text)
+            g = tip.geometry()
+            plain = " ".join(QTextDocumentFragment.fromHtml(text).toPlainText().split())
+            say("TIP", g.x(), g.y(), g.width(), g.height(), plain)
+
+    poll = QTimer(o)
+    poll.timeout.connect(watch_tooltip)
+    poll.start(50)
     QTimer.singleShot(300, ready)
     app = QApplication.instance()
     app.aboutToQuit.connect(hotkeys.stop)
@@ -74,5 +118,5 @@ def overlay() -> None:
 
 if __name__ == "__main__":
     app = QApplication(sys.argv[:1])
-    {"holder": holder, "overlay": overlay}[sys.argv[1]]()
+    {"holder": holder, "overlay": overlay, "maximised": maximised}[sys.argv[1]]()
     sys.exit(app.exec())

@@ -20,7 +20,22 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 
+from callcue.settings import HOTKEY_LABELS
 from callcue.ui.qtcompat import emit
+
+# What each key does, as the agent reads it in the settings, the tray menu and the panel's tooltips.
+# The snooze key toggles: pressed while cues are snoozed, it ends the snooze.
+ACTION_LABELS = {**HOTKEY_LABELS, "snooze": "Snooze cues 5 min / end the snooze"}
+
+
+def key_list(keys: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(action, what it does, its key) for every hotkey that has a key, in the settings' order."""
+    return [(a, label, keys[a]) for a, label in ACTION_LABELS.items() if keys.get(a)]
+
+
+def key_help(keys: dict[str, str]) -> str:
+    """Every hotkey in one short text: 'Ctrl+Alt+K  Start / stop the call' per line."""
+    return "\n".join(f"{key}  {label}" for _, label, key in key_list(keys))
 
 SHIFT, LOCK, CONTROL, MOD1, MOD2, MOD4 = 1, 2, 4, 8, 16, 64
 MODIFIERS = {"ctrl": CONTROL, "control": CONTROL, "alt": MOD1, "shift": SHIFT, "meta": MOD4, "super": MOD4,

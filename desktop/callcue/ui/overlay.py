@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen
+from PySide6.QtCore import QEvent, QRect, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -25,25 +25,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callcue.engine.cues import NEVER_MUTED
 from callcue.engine.events import Event
+from callcue.engine.playbook import load_playbook
+from callcue.engine.summary import SummaryRules
+from callcue.errors import CallcueError
 from callcue.settings import HOTKEY_LABELS, Settings, SettingsStore
-from callcue.ui import theme
-from callcue.ui.panel import PanelState, Phase, Tick
+from callcue.ui import strut, theme
+from callcue.ui.hotkeys import key_help
+from callcue.ui.panel import RECENT_CUES, PanelState, Phase, Tick
 from callcue.ui.qtcompat import emit
 from callcue.ui.widgets import (
+    CAPTION_LINES,
     Captions,
     CueCard,
     Meter,
     Promises,
+    RecentCues,
     Section,
+    SnoozeChip,
     StatusLine,
     TalkBar,
     TimerLabel,
+    WrapUpCard,
     small_font,
     tool_button,
 )
+from callcue.ui.wrapup import wrap_up
 
 WorkerFactory = Callable[[], Any]
+ALL_PARTS = {"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls",
+             "recent"}
 
 
 def is_wayland() -> bool:
@@ -72,6 +84,9 @@ class Overlay(QWidget):
         super().__init__(None, window_flags(settings))
         self.setObjectName("overlay")
         self.setAttribute(Qt.WA_ShowWithoutActivating)
+        # The panel is never the active window, and Qt shows tooltips only on the active one unless told:
+        # without this no tooltip and no why-on-hover would ever appear.
+        self.setAttribute(Qt.WA_AlwaysShowToolTips)
         self.setAttribute(Qt.WA_StyledBackground)
         self.setFocusPolicy(Qt.NoFocus)
         self.setWindowTitle("Callcue")
@@ -80,11 +95,13 @@ class Overlay(QWidget):
         self.worker_factory = worker_factory
         self.worker: Any = None
         self.state = PanelState()
+        self._reserved = 0  # logical pixels of our edge the window manager keeps free for the panel (X11)
+        self._strut: tuple[int, list[int]] | None = None  # (window, values) last set
         self.state.set_phase(Phase("idle", idle_message or self._idle_text()))
         self._build(notice)
         self.setWindowOpacity(settings.opacity)
         self.apply_mode()
-        self._refresh({"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls"})
+        self._refresh(ALL_PARTS)
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -105,6 +122,9 @@ class Overlay(QWidget):
         self.settings_button.clicked.connect(lambda: emit(self.settingsRequested, ""))
         self.close_button = tool_button("\u2715", "Quit Callcue (stops the call)", "closeButton")
         self.close_button.clicked.connect(self.quitRequested)
+        self.recent_button = tool_button("Recent", "The last cues of this call: when, what and why", "recentButton")
+        self.recent_button.setCheckable(True)
+        self.recent_button.toggled.connect(self._show_recent)
         head = QHBoxLayout()
         head.setSpacing(4)
         head.addWidget(self.dot)
@@ -114,6 +134,7 @@ class Overlay(QWidget):
         self.click_through_label.setObjectName("flag")
         self.click_through_label.setFont(small_font(self, -1.5))
         head.addWidget(self.click_through_label)
+        head.addWidget(self.recent_button)
         head.addWidget(self.mode_button)
         head.addWidget(self.settings_button)
         head.addWidget(self.close_button)
@@ -127,7 +148,7 @@ class Overlay(QWidget):
         self.hold_button.setCheckable(True)
         self.hold_button.clicked.connect(self.toggle_hold)
         self.snooze_button = tool_button("Snooze 5 min", "", "snoozeButton")
-        self.snooze_button.clicked.connect(self.snooze)
+        self.snooze_button.clicked.connect(self.toggle_snooze)
         controls = QHBoxLayout()
         controls.setSpacing(6)
         controls.addWidget(self.call_button)
@@ -145,14 +166,20 @@ class Overlay(QWidget):
         nl.setContentsMargins(8, 6, 4, 6)
         nl.addWidget(self.notice, 1)
         nl.addWidget(self.notice_close, 0, Qt.AlignTop)
-        self.notice_close.clicked.connect(self.notice_box.hide)
+        self.notice_close.clicked.connect(self.close_notice)
         self.show_notice(notice)
 
         self.card = CueCard()
         self.card.dismissRequested.connect(self.dismiss)
+        self.wrapup = WrapUpCard()
+        self.wrapup.dismissRequested.connect(self.close_wrap_up)
         self.meter = Meter()
         self.mini_meter = Meter(compact=True)
         self.timer = TimerLabel()
+        self.snooze_chip = SnoozeChip()
+        self.snooze_chip.clicked.connect(self.unsnooze)
+        self.recent = RecentCues()
+        self.recent.hide()
         self.talk = TalkBar()
         self.captions = Captions()
         self.captions_section = Section("Captions")
@@ -167,8 +194,11 @@ class Overlay(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.notice_box)
         lay.addLayout(controls)
+        lay.addWidget(self.wrapup)
         lay.addWidget(self.card)
+        lay.addWidget(self.recent)
         lay.addWidget(self.timer)
+        lay.addWidget(self.snooze_chip)
         lay.addWidget(self.mini_meter)
         lay.addWidget(self.meter)
         lay.addWidget(self.talk)
@@ -195,6 +225,11 @@ class Overlay(QWidget):
     def show_notice(self, text: str | None) -> None:
         self.notice.setText(text or "")
         self.notice_box.setVisible(bool(text))
+        if self.layout() is not None:
+            self.fit_height()
+
+    def close_notice(self) -> None:
+        self.show_notice(None)
 
     # ---- the window: flags, docking, mode ----------------------------------------------------
 
@@ -207,19 +242,78 @@ class Overlay(QWidget):
 
     def dock_rect(self) -> QRect:
         """Where the panel goes: the chosen edge of the chosen screen's free area (no taskbars)."""
-        area = self.target_screen().availableGeometry()
+        screen = self.target_screen()
+        area = screen.availableGeometry()
+        if self._reserved:  # the free area leaves out our own strip: the panel goes in it, not beside it
+            full = screen.geometry()
+            if self.settings.edge == "left":
+                area.setLeft(max(full.left(), area.left() - self._reserved))
+            else:
+                area.setRight(min(full.right(), area.right() + self._reserved))
         width = min(self.settings.width, area.width())
         # As tall as its content, no taller: every pixel the panel takes is the agent's workspace.
-        self.layout().activate()
-        height = min(max(self.layout().totalHeightForWidth(width), self.minimumSizeHint().height()),
-                     area.height())
+        height = self._fit(width, area.height())
         x = area.left() if self.settings.edge == "left" else area.left() + area.width() - width
         return QRect(x, area.top(), width, height)
+
+    def _needed(self, width: int) -> int:
+        # The parts' own layouts first (a status line's new text, a card's new cue): their size hints
+        # are stale until their pending layout requests run.
+        QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        lay = self.layout()
+        lay.invalidate()
+        lay.activate()
+        return max(lay.totalHeightForWidth(width), self.minimumSizeHint().height())
+
+    def _fit(self, width: int, room: int) -> int:
+        """The panel's height for `room` pixels of screen: when everything does not fit, the least
+        needed parts give way one by one (fewer caption lines, then no captions, fewer recent cues, ...)
+        rather than the layout squeezing its parts over each other."""
+        self._visibility()
+        self.captions.set_lines(CAPTION_LINES)
+        self.recent.set_limit(RECENT_CUES)
+        steps = [lambda: self.captions.set_lines(6), lambda: self.captions.set_lines(3),
+                 lambda: (self.captions.hide(), self.captions_section.hide()),
+                 lambda: self.recent.set_limit(3), lambda: self.recent.set_limit(1),
+                 lambda: (self.promises.hide(), self.promises_section.hide()),
+                 self.talk.hide,
+                 lambda: (self.meter.hide(), self.mini_meter.show()),
+                 self.notice_box.hide]
+        for step in steps:
+            if self._needed(width) <= room:
+                break
+            step()
+        return min(self._needed(width), room)
 
     def dock(self) -> None:
         rect = self.dock_rect()
         self.setFixedWidth(rect.width())
         self.setGeometry(rect)
+        self.update_strut()
+
+    def update_strut(self) -> None:
+        """Docked, the panel is a strip the window manager keeps free (maximised windows end beside it);
+        click-through, it floats over the other windows and reserves nothing."""
+        if not self.isVisible() or not strut.available():
+            return
+        window = int(self.winId())
+        if self.settings.click_through:
+            if self._strut is not None:
+                strut.release(window)
+            self._strut, self._reserved = None, 0
+            return
+        screen = self.target_screen()
+        dpr = screen.devicePixelRatio()
+        g, full, virtual = self.geometry(), screen.geometry(), screen.virtualGeometry()
+        values = strut.strut_values(self.settings.edge, round(g.x() * dpr), round(g.width() * dpr),
+                                    round(full.top() * dpr), round((full.bottom() + 1) * dpr) - 1,
+                                    round((virtual.right() + 1) * dpr))
+        if self._strut != (window, values) and strut.reserve(window, values):
+            self._strut, self._reserved = (window, values), g.width()
+
+    def showEvent(self, e: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(e)
+        self.update_strut()  # a window Qt re-created (new flags) is a new X window: tell the WM again
 
     def fit_height(self) -> None:
         self.dock()
@@ -228,11 +322,26 @@ class Overlay(QWidget):
     def expanded(self) -> bool:
         return self.settings.mode == "expanded"
 
-    def apply_mode(self) -> None:
+    @property
+    def idle(self) -> bool:
+        return self.state.phase.name == "idle"
+
+    def _visibility(self) -> None:
+        """What the mode, the settings and the call show (before _fit makes room). Before a call the
+        panel is compact whatever the mode: Start, the status, and nothing that waits for a call."""
+        idle = self.idle
         for w in self._expanded_only:
-            w.setVisible(self.expanded)
-        self.mini_meter.setVisible(not self.expanded)
+            w.setVisible(self.expanded and not idle)
+        self.mini_meter.setVisible(not self.expanded and not idle)
         self._show_captions()
+        self.notice_box.setVisible(bool(self.notice.text()))
+        self.card.setVisible(not idle and self.wrapup.isHidden())
+        self.recent.setVisible(not idle and self.recent_button.isChecked())
+        for w in (self.hold_button, self.snooze_button, self.recent_button):
+            w.setVisible(not idle)
+
+    def apply_mode(self) -> None:
+        self._visibility()
         self.mode_button.setText("\u2921" if self.expanded else "\u2922")
         key = self.settings.hotkeys.get("expand", "")
         self.mode_button.setToolTip(("Compact panel" if self.expanded else "Expanded panel") +
@@ -240,7 +349,7 @@ class Overlay(QWidget):
         self.dock()
 
     def _show_captions(self) -> None:
-        on = self.expanded and self.settings.captions
+        on = self.expanded and self.settings.captions and not self.idle
         self.captions.setVisible(on)
         self.captions_section.setVisible(on)
 
@@ -300,11 +409,13 @@ class Overlay(QWidget):
     def start_call(self) -> None:
         if self.in_call or self.worker_factory is None:
             return
+        if self.wrapup.isVisible():
+            self.close_wrap_up()  # the last call's wrap-up goes with the next call
         self._stop_worker()
         self.state.reset()
         self.state.set_phase(Phase("loading", "Starting\u2026"))
         self.attach(self.worker_factory())
-        self._refresh({"cue", "frustration", "silence", "talk", "captions", "commitments", "status", "controls"})
+        self._refresh(ALL_PARTS)
         self.worker.start()
 
     def stop_call(self) -> None:
@@ -342,9 +453,24 @@ class Overlay(QWidget):
         self.worker.act(action)
         return True
 
+    def _rules(self) -> SummaryRules:
+        """The score bands of the playbook the call ran with."""
+        try:
+            return SummaryRules.from_playbook(load_playbook(self.settings.playbook, self.settings.profile))
+        except CallcueError:
+            return SummaryRules.from_playbook(load_playbook())
+
+    def close_wrap_up(self) -> None:
+        """One click: the wrap-up goes, and nothing of it is kept."""
+        self.wrapup.hide()
+        self.card.show()
+        self.fit_height()
+
     def dismiss(self) -> None:
         cue = self.state.cue
         if cue is None:
+            if self.wrapup.isVisible():
+                self.close_wrap_up()  # the dismiss key closes the wrap-up too
             return
         # Say which cue: if the engine has moved on to another by the time it hears, nothing is dismissed.
         self._act(f"dismiss:{cue.id}")
@@ -353,8 +479,25 @@ class Overlay(QWidget):
 
     def snooze(self) -> None:
         if self._act("snooze"):
-            self.state.cue = None
+            if self.state.cue is not None and self.state.cue.severity != NEVER_MUTED:
+                self.state.cue = None  # an alert stays: a snooze never mutes it
             self._refresh({"cue"})
+
+    def unsnooze(self) -> None:
+        """Cancel the snooze: the engine confirms with its CueAction, and the countdown goes."""
+        if self.state.snoozed_for > 0:
+            self._act("unsnooze")
+
+    def toggle_snooze(self) -> None:
+        if self.state.snoozed_for > 0:
+            self.unsnooze()
+        else:
+            self.snooze()
+
+    def _show_recent(self, on: bool) -> None:
+        self.recent.setVisible(on)
+        self.recent_button.setText("Recent \u25be" if on else "Recent")
+        self.fit_height()
 
     def toggle_hold(self) -> None:
         hold = not self.state.on_hold
@@ -393,9 +536,19 @@ class Overlay(QWidget):
             self.meter.set_level(st.frustration, st.trend)
             self.mini_meter.set_level(st.frustration, st.trend)
         if changed & {"silence", "controls"}:
-            was = self.timer.isVisible()
+            was = (self.timer.isVisible(), self.snooze_chip.isVisible(), self.timer.text())
             self.timer.set_state(st)
-            if was != self.timer.isVisible():
+            self.snooze_chip.set_state(st, self.settings.hotkeys.get("snooze", ""))
+            if was != (self.timer.isVisible(), self.snooze_chip.isVisible(), self.timer.text()):
+                self.fit_height()
+        if "wrapup" in changed and st.summary is not None:
+            self.wrapup.set_wrap_up(wrap_up(st.summary, self._rules()))
+            self.wrapup.show()
+            self.card.hide()  # "no cue now" says nothing after the call
+            self.fit_height()
+        if "recent" in changed:
+            self.recent.set_items(list(st.recent))
+            if self.recent.isVisible():
                 self.fit_height()
         if "talk" in changed:
             self.talk.set_talk(st.talk_s.get("agent", 0.0), st.talk_s.get("customer", 0.0))
@@ -427,9 +580,13 @@ class Overlay(QWidget):
         self.hold_button.setEnabled(live)
         self.hold_button.setChecked(st.on_hold)
         self.hold_button.setText("Resume" if st.on_hold else "Hold")
-        self.hold_button.setToolTip(tip("Customer on hold: mutes cues until you resume", "hold"))
+        self.hold_button.setToolTip(tip("Customer on hold: mutes coaching cues until you resume, or both "
+                                        "of you speak again (urgent ones still show)", "hold"))
+        snoozed = st.snoozed_for > 0
         self.snooze_button.setEnabled(live)
-        self.snooze_button.setToolTip(tip("No cues for 5 minutes", "snooze"))
+        self.snooze_button.setText("End snooze" if snoozed else "Snooze 5 min")
+        self.snooze_button.setToolTip(tip("Cues are snoozed: click to have them again" if snoozed else
+                                          "No coaching cues for 5 minutes (urgent ones still show)", "snooze"))
         self.card.dismiss_button.setToolTip(tip("Dismiss this cue", "dismiss"))
         colour = {"listening": theme.OK, "loading": theme.SEVERITY["warn"], "error": theme.BAD}.get(
             st.phase.name, theme.IDLE)
@@ -437,6 +594,9 @@ class Overlay(QWidget):
             colour = theme.BAD
         self.dot.setStyleSheet(f"color: {colour};")
         self.click_through_label.setVisible(self.settings.click_through)
+        help_text = key_help(keys)
+        self.settings_button.setToolTip("Settings: devices, model, playbook, panel, hotkeys" +
+                                        (f"\n\nHotkeys (from any window):\n{help_text}" if help_text else ""))
 
 
 def run_hotkey(overlay: Overlay, action: str) -> None:
@@ -444,7 +604,7 @@ def run_hotkey(overlay: Overlay, action: str) -> None:
     {
         "call": overlay.toggle_call,
         "dismiss": overlay.dismiss,
-        "snooze": overlay.snooze,
+        "snooze": overlay.toggle_snooze,  # pressed again, it cancels the snooze
         "hold": overlay.toggle_hold,
         "click_through": overlay.toggle_click_through,
         "expand": overlay.toggle_mode,

@@ -19,6 +19,7 @@ from callcue.engine.events import (
     CallStart,
     Cue,
     CueAction,
+    CueHeld,
     Event,
     Frustration,
     Partial,
@@ -31,6 +32,31 @@ from callcue.engine.events import (
 SILENCE_SHOW_S = 3.0  # the silence timer appears once the line has been quiet this long
 OVERLOAD_SHOW_S = 10.0  # an overload warning stays this long (audio time) after the last one
 FINAL_CAPTIONS = 6  # finished lines kept in the captions
+RECENT_CUES = 5  # cues the agent can look back at (shown and held back), newest first
+HOLD_END_SHOW_S = 8.0  # "Hold ended: ..." stays this long (audio time) after a hold ended by itself
+
+# What a held-back cue's reason means to the agent (docs/events.md, `held`).
+HELD_WORDS = {"snooze": "held back: snoozed", "hold": "held back: on hold",
+              "call-cap": "held back: enough cues this call", "expired": "held back: came too late",
+              "replaced": "replaced before you could read it"}
+
+
+@dataclass
+class RecentCue:
+    """One of the last few cues: one the agent saw, or one held back (`held` says why)."""
+
+    at: float
+    id: str
+    skill: str
+    severity: str
+    text: str
+    why: str
+    evidence: list[str]
+    held: str | None = None  # a reason of HELD_WORDS, or None: it was shown
+
+    @property
+    def held_words(self) -> str:
+        return HELD_WORDS.get(self.held or "", self.held or "")
 
 
 @dataclass
@@ -59,6 +85,8 @@ class PanelState:
     snoozed_until: float = 0.0
     on_hold: bool = False
     hold_since: float | None = None
+    hold_ended: tuple[float, str] | None = None  # (when, why) a hold ended by itself
+    recent: deque[RecentCue] = field(default_factory=lambda: deque(maxlen=RECENT_CUES))
     phase: Phase = field(default_factory=Phase)
     words: str | None = None  # where words come from: "vosk", "file" or None
     model: str | None = None
@@ -82,6 +110,11 @@ class PanelState:
         return max(0.0, self.snoozed_until - self.now)
 
     @property
+    def hold_end_text(self) -> str | None:
+        """'Hold ended: both sides are speaking again', a few seconds after a hold ended by itself."""
+        return None if self.hold_ended is None else f"Hold ended: {self.hold_ended[1]}"
+
+    @property
     def talk_share(self) -> float | None:
         """The agent's share of the talking so far, or None before anyone spoke."""
         a, c = self.talk_s.get("agent", 0.0), self.talk_s.get("customer", 0.0)
@@ -102,7 +135,11 @@ class PanelState:
         """Take one event; returns the parts of the panel that changed."""
         if isinstance(ev, Cue):
             self.cue = ev
-            return {"cue"}
+            self.recent.appendleft(RecentCue(ev.at, ev.id, ev.skill, ev.severity, ev.text, ev.why or "",
+                                             evidence_lines(ev)))
+            return {"cue", "recent"}
+        if isinstance(ev, CueHeld):
+            return self._held(ev)
         if isinstance(ev, CueAction):
             changed = {"cue", "controls"}
             if ev.action == "dismiss" or (ev.action in ("snooze", "hold") and self.cue is not None
@@ -113,9 +150,11 @@ class PanelState:
             elif ev.action == "unsnooze":
                 self.snoozed_until = 0.0
             elif ev.action == "hold":
-                self.on_hold, self.hold_since = True, ev.at
+                self.on_hold, self.hold_since, self.hold_ended = True, ev.at, None
             elif ev.action == "resume":
                 self.on_hold, self.hold_since = False, None
+                # Ended by itself: say so, or the agent wonders why cues came back.
+                self.hold_ended = (ev.at, ev.reason) if ev.reason else None
             return changed
         if isinstance(ev, Frustration):
             self.frustration, self.trend = ev.level, ev.trend
@@ -151,8 +190,18 @@ class PanelState:
                 if text and text not in self.commitments:
                     self.commitments.append(text)
             self.cue = None
-            return {"commitments", "cue", "status"}
+            return {"commitments", "cue", "status", "wrapup"}
         return set()
+
+    def _held(self, ev: CueHeld) -> set[str]:
+        if ev.reason == "replaced":
+            # The cue was on screen a moment: mark that line rather than listing the cue twice.
+            for r in self.recent:
+                if r.id == ev.id and r.held is None:
+                    r.held = "replaced"
+                    return {"recent"}
+        self.recent.appendleft(RecentCue(ev.at, ev.id, ev.skill, ev.severity, ev.text, "", [], held=ev.reason))
+        return {"recent"}
 
     def _voice(self, at: float) -> None:
         self._last_voice = max(self._last_voice, at)
@@ -203,7 +252,10 @@ class PanelState:
         if self.snoozed_until and self.now >= self.snoozed_until:
             self.snoozed_until = 0.0
             changed.add("controls")
-        if self.snoozed_until or self.on_hold:
+        if self.hold_ended is not None and self.now - self.hold_ended[0] > HOLD_END_SHOW_S:
+            self.hold_ended = None
+            changed.add("controls")
+        if self.snoozed_until or self.on_hold or self.hold_ended:
             changed.add("controls")  # their countdowns
         return changed
 

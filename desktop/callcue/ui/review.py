@@ -7,12 +7,13 @@ policy setting). The window reads the store; it never changes a session.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -75,13 +76,16 @@ class SessionList(QWidget):
     """Search, filters and the list of sessions the policy lets this user see."""
 
     opened = Signal(str)
+    refreshed = Signal()  # the list was filtered again
 
-    COLUMNS = ["Date", "Agent", "Profile", "Length", "Peak", "Flags"]
+    COLUMNS = ["Date", "Agent", "Profile", "Length", "Peak", "Flags", "Customer said"]
+    FIRST_WORDS = 90  # characters of the customer's first sentence shown in the list
 
     def __init__(self, store: SessionStore, policy: AccessPolicy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.policy = store, policy
         self.sessions: list[StoredSession] = []
+        self._first: dict[str, str] = {}  # session id -> the customer's first sentence (sessions never change)
         self.search = QLineEdit(placeholderText="Search words, agent, file...")
         self.search.setClearButtonEnabled(True)
         self.agent = QComboBox()
@@ -98,6 +102,7 @@ class SessionList(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.setWordWrap(False)
+        header.setSectionResizeMode(len(self.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
 
         grid = QVBoxLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -182,11 +187,15 @@ class SessionList(QWidget):
             if s.state != "finished":
                 flags = ", ".join(filter(None, [flags, s.state]))
             cells = [s.started().strftime("%Y-%m-%d %H:%M"), s.agent or "-", s.profile or "-",
-                     clock(s.duration_s or 0.0), peak, flags]
+                     clock(s.duration_s or 0.0), peak, flags, self.first_words(s.id)]
             for c, text in enumerate(cells):
                 item = _item(text, s.id, align_right=c in (3, 4))
-                if c == 4 and summary_rules().level(s.peak_frustration or 0.0) == "very high":
-                    item.setForeground(QColor(FRUSTRATION))
+                if c == 6:
+                    item.setToolTip(text)
+                    item.setForeground(QColor(MUTED))
+                # red only from the playbook's high level up (a calm peak is no alarm)
+                if c == 4 and summary_rules().level(s.peak_frustration or 0.0) != "calm":
+                    item.setForeground(QColor(LEVEL_COLOURS[summary_rules().level(s.peak_frustration or 0.0)]))
                 if c == 5 and s.flags:
                     item.setForeground(QColor(FRUSTRATION))
                 self.table.setItem(r, c, item)
@@ -195,6 +204,23 @@ class SessionList(QWidget):
         self.count.setText(f"{len(self.sessions)} of {total} calls  ·  {self.policy.describe()}")
         if keep:
             self.select(keep, emit=False)
+        self.refreshed.emit()
+
+    def first_words(self, session_id: str) -> str:
+        """What the customer said first: what tells one call from another in the list."""
+        if session_id not in self._first:
+            try:
+                lines = self.store.load(session_id).transcript()
+            except CallcueError:
+                lines = []
+            said = " ".join(u.text.strip() for u in lines if u.who == "customer" and u.text.strip())
+            sentences = [x.strip() for x in re.split(r"(?<=[.?!])\s+", said) if x.strip()]
+            # "Hi." or "Hi Sam." tells no call from another: the first sentence with a few words does.
+            text = next((x for x in sentences if len(x.split()) >= 4), sentences[0] if sentences else "")
+            if len(text) > self.FIRST_WORDS:
+                text = text[:self.FIRST_WORDS - 1].rsplit(" ", 1)[0] + "\u2026"
+            self._first[session_id] = text or "(no words)"
+        return self._first[session_id]
 
     def current_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -232,6 +258,7 @@ class SessionView(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.meta = QLabel()
+        self.meta.setWordWrap(True)
         self.meta.setStyleSheet(f"color: {MUTED}")
         self.cards = QLabel()
         self.cards.setTextFormat(Qt.TextFormat.RichText)
@@ -283,6 +310,18 @@ class SessionView(QWidget):
         self.chart.markerClicked.connect(self.jump_to_marker)
         self.chart.timeClicked.connect(self.jump_to_time)
         self.transcript.itemSelectionChanged.connect(self._line_selected)
+
+    def clear(self, message: str) -> None:
+        """No call shown: the filters left none, or none is chosen."""
+        self.data = None
+        self.title.setText(message)
+        for w in (self.meta, self.cards, self.story, self.marker_label):
+            w.setText("")
+        self.chart.set_data(None)
+        self.transcript.setRowCount(0)
+        self.scorecard.setText("")
+        for b in (self.export_html, self.export_pdf):
+            b.setEnabled(False)
 
     def show_report(self, data: ReportData) -> None:
         self.data = data
@@ -458,7 +497,12 @@ class ReviewWindow(QMainWindow):
         self.trends = TrendsView()
         self.topics = TopicsView()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.view, "Call")
+        # In a scroll area: on a small screen the call scrolls instead of pushing the window off it.
+        self.view_tab = QScrollArea()
+        self.view_tab.setWidgetResizable(True)
+        self.view_tab.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.view_tab.setWidget(self.view)
+        self.tabs.addTab(self.view_tab, "Call")
         self.tabs.addTab(self.trends, "Trends")
         self.tabs.addTab(self.topics, "Complaint topics")
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -466,11 +510,12 @@ class ReviewWindow(QMainWindow):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setSizes([420, 1100])
+        self.split = split
         self.setCentralWidget(split)
         self.statusBar().showMessage(f"{store.path}" + ("  (read only: written by a newer Callcue)"
                                                          if store.read_only else ""))
         self.sessions.opened.connect(self.open_session)
+        self.sessions.refreshed.connect(self._follow_filters)
         self.sessions.search.textChanged.connect(self._refresh_across)
         for combo in (self.sessions.agent, self.sessions.profile, self.sessions.flag):
             combo.currentIndexChanged.connect(self._refresh_across)
@@ -478,11 +523,34 @@ class ReviewWindow(QMainWindow):
         # Bound methods, not lambdas: a lambda holding the window crashes PySide when it is deleted.
         self.view.export_html.clicked.connect(self.export_html)
         self.view.export_pdf.clicked.connect(self.export_pdf)
-        self.sessions.refresh()
         self._across_key: tuple | None = None
-        self.resize(1500, 900)
+        self.sessions.refresh()
+        self.fit_screen()
 
-    def open_session(self, session_id: str) -> bool:
+    def fit_screen(self) -> None:
+        """As big as suits the work (1500x900) but never bigger than the screen it opens on."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        w, h = min(1500, int(area.width() * 0.95)), min(900, int(area.height() * 0.92))
+        self.resize(w, h)
+        self.move(area.left() + (area.width() - w) // 2, area.top() + (area.height() - h) // 2)
+        # The list as wide as the call pane can spare: its last column, what the customer said first,
+        # is what tells the calls apart.
+        listed = max(400, min(640, w - 740))
+        self.split.setSizes([listed, w - listed])
+
+    def _follow_filters(self) -> None:
+        """The pane shows a call of the list or none: after filtering, never one the filters left out."""
+        shown = self.view.data.session.id if self.view.data is not None else None
+        ids = [s.id for s in self.sessions.sessions]
+        if shown in ids:
+            return
+        if ids:
+            self.open_session(ids[0], switch_tab=False)  # the Trends tab stays the Trends tab
+        else:
+            self.view.clear("No call matches these filters")
+
+    def open_session(self, session_id: str, switch_tab: bool = True) -> bool:
         """Show a session if the policy allows it; returns whether it was shown."""
         try:
             session = self.store.load(session_id)
@@ -494,14 +562,15 @@ class ReviewWindow(QMainWindow):
             return False
         self.view.show_report(build_report(session))
         self.sessions.select(session.id, emit=False)
-        self.tabs.setCurrentWidget(self.view)
+        if switch_tab:
+            self.tabs.setCurrentWidget(self.view_tab)
         self.statusBar().showMessage(f"Session {session.id} · {self.store.path}")
         return True
 
     def _refresh_across(self) -> None:
         """Trends and topics follow the list's filters; computed when their tab is shown."""
         widget = self.tabs.currentWidget()
-        if widget is self.view:
+        if widget is self.view_tab:
             return
         key = (id(widget), tuple(s.id for s in self.sessions.sessions))
         if key == self._across_key:

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from callcue.settings import HOTKEY_LABELS, OPACITY_RANGE, WIDTH_RANGE, Settings, SettingsStore
+from callcue.settings import OPACITY_RANGE, WIDTH_RANGE, Settings, SettingsStore
+from callcue.ui.hotkeys import ACTION_LABELS
 from callcue.ui.qtcompat import emit
 
 DEFAULT_DEVICE = "System default"
@@ -390,7 +391,7 @@ class SettingsDialog(QDialog):
         w = QWidget()
         form = QFormLayout(w)
         self.keys: dict[str, QKeySequenceEdit] = {}
-        for action, label in HOTKEY_LABELS.items():
+        for action, label in ACTION_LABELS.items():
             edit = QKeySequenceEdit(QKeySequence(self.settings.hotkeys.get(action, "")))
             edit.setMaximumSequenceLength(1)
             self.keys[action] = edit

@@ -26,7 +26,9 @@ from callcue.report.svg import (
     tick_step,
 )
 
-LEFT, RIGHT, TOP = 86, 14, 10
+LEFT, RIGHT, TOP = 112, 14, 10
+TICKS_W = 30  # the frustration axis' tick labels, between the panel's title and the plot
+CALM_LINE = "#52606d"  # the frustration line below the playbook's high level: red is kept for above it
 FRUS_H, LANE_H, LANE_GAP = 90, 16, 7
 CLICKABLE = ("interruption", "cue")
 
@@ -81,6 +83,14 @@ class TimelineChart(QWidget):
     def x_of(self, t: float) -> float:
         plot_w = max(10, self.width() - LEFT - RIGHT)
         return LEFT + plot_w * max(0.0, min(t, self._duration())) / self._duration()
+
+    @staticmethod
+    def y_of(level: float) -> float:
+        return TOP + FRUS_H * (1 - level)
+
+    @staticmethod
+    def y_ticks() -> list[tuple[float, str]]:
+        return [(0.0, "0"), (0.5, "0.5"), (1.0, "1")]
 
     def t_of(self, x: float) -> float:
         plot_w = max(10, self.width() - LEFT - RIGHT)
@@ -153,13 +163,19 @@ class TimelineChart(QWidget):
         for s in data.silences:
             x0, x1 = self.x_of(s.start), self.x_of(s.end)
             p.fillRect(QRectF(x0, TOP, max(1.0, x1 - x0), marks_y - TOP - 4), shade)
-        # Frustration panel.
+        # Frustration panel: its title, and the axis with ticks at 0, the middle and 1.
         p.setFont(bold)
         p.setPen(QColor(INK))
-        p.drawText(QRectF(0, TOP, LEFT - 8, 16), Qt.AlignmentFlag.AlignRight, "Frustration")
+        title_w = LEFT - TICKS_W - 8
+        p.drawText(QRectF(0, TOP, title_w, 16), Qt.AlignmentFlag.AlignRight, "Frustration")
         p.setFont(small)
         p.setPen(QColor(MUTED))
-        p.drawText(QRectF(0, TOP + 15, LEFT - 8, 14), Qt.AlignmentFlag.AlignRight, "(customer)")
+        p.drawText(QRectF(0, TOP + 15, title_w, 14), Qt.AlignmentFlag.AlignRight, "(customer)")
+        for level, label in self.y_ticks():
+            y = self.y_of(level)
+            p.drawLine(QPointF(LEFT - 4, y), QPointF(LEFT, y))
+            p.drawText(QRectF(LEFT - TICKS_W - 2, y - 7, TICKS_W - 4, 14),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
         high = data.rules.high_frustration
         for level in (0.0, high, 1.0):
             y = TOP + FRUS_H * (1 - level)
@@ -180,13 +196,21 @@ class TimelineChart(QWidget):
             area.lineTo(pts[-1][0], TOP + FRUS_H)
             area.lineTo(pts[0][0], TOP + FRUS_H)
             area.closeSubpath()
-            fill = QColor(FRUSTRATION)
-            fill.setAlphaF(0.12)
-            p.fillPath(area, fill)
-            p.setPen(QPen(QColor(FRUSTRATION), 2))
-            p.drawPath(path)
+            # Red only above the playbook's high level; below it the line is a calm grey.
+            split = self.y_of(high)
+            for colour, band in ((FRUSTRATION, QRectF(0, 0, self.width(), split)),
+                                 (CALM_LINE, QRectF(0, split, self.width(), self.height() - split))):
+                p.save()
+                p.setClipRect(band)
+                fill = QColor(colour)
+                fill.setAlphaF(0.12)
+                p.fillPath(area, fill)
+                p.setPen(QPen(QColor(colour), 2))
+                p.drawPath(path)
+                p.restore()
             if data.peak is not None:
                 px, py = self.x_of(data.peak.at), TOP + FRUS_H * (1 - data.peak.level)
+                p.setPen(QColor(FRUSTRATION if data.peak.level >= high else CALM_LINE))
                 p.setFont(bold)
                 text = f"peak {data.peak.level:.2f}"
                 w = p.fontMetrics().horizontalAdvance(text)

@@ -13,7 +13,9 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from callcue.ui import theme
-from callcue.ui.overlay import Overlay
+from callcue.ui.hotkeys import key_list, unavailable_reason
+from callcue.ui.overlay import Overlay, run_hotkey
+from callcue.ui.panel import countdown
 from callcue.ui.qtcompat import emit
 
 
@@ -65,7 +67,7 @@ class Tray(QObject):
         for name, text, slot in (
             ("call", "Start call", overlay.toggle_call),
             ("hold", "Hold", overlay.toggle_hold),
-            ("snooze", "Snooze cues 5 min", overlay.snooze),
+            ("snooze", "Snooze cues 5 min", overlay.toggle_snooze),
             ("dismiss", "Dismiss cue", overlay.dismiss),
             (None, None, None),
             ("show", "Show panel", self._toggle_panel),
@@ -83,10 +85,28 @@ class Tray(QObject):
             self.actions[name] = act
         for name in ("show", "expand", "click_through"):
             self.actions[name].setCheckable(True)
+        # Every hotkey in one place an agent finds: each entry also does what its key does.
+        self.keys_menu = QMenu("Hotkeys")
+        self.menu.insertMenu(self.actions["settings"], self.keys_menu)
+        self.keys_menu.aboutToShow.connect(self.fill_keys)
+        self.fill_keys()
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         overlay.stateChanged.connect(self.update)
         self.update()
+
+    def fill_keys(self) -> None:
+        self.keys_menu.clear()
+        reason = unavailable_reason()
+        if reason:
+            note = self.keys_menu.addAction(f"Hotkeys are off here: {reason}")
+            note.setEnabled(False)
+        for action, label, key in key_list(self.overlay.settings.hotkeys):
+            act = self.keys_menu.addAction(f"{label}\t{key}")
+            act.triggered.connect(partial(run_hotkey, self.overlay, action))
+        self.keys_menu.addSeparator()
+        change = self.keys_menu.addAction("Change the keys\u2026")
+        change.triggered.connect(lambda: emit(self.overlay.settingsRequested, "hotkeys"))
 
     def show(self) -> bool:
         if not QSystemTrayIcon.isSystemTrayAvailable():
@@ -118,7 +138,8 @@ class Tray(QObject):
         self.actions["hold"].setText(label("Resume (end hold)" if st.on_hold else "Hold", "hold"))
         for name in ("hold", "snooze"):
             self.actions[name].setEnabled(o.in_call)
-        self.actions["snooze"].setText(label("Snooze cues 5 min", "snooze"))
+        self.actions["snooze"].setText(label(f"End snooze ({countdown(st.snoozed_for)} left)" if st.snoozed_for > 0
+                                             else "Snooze cues 5 min", "snooze"))
         self.actions["dismiss"].setText(label("Dismiss cue", "dismiss"))
         self.actions["dismiss"].setEnabled(st.cue is not None)
         self.actions["show"].setChecked(o.isVisible())

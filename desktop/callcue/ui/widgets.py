@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from callcue.engine.events import Cue
 from callcue.ui import theme
-from callcue.ui.panel import Caption, PanelState, countdown, evidence_lines, mmss
+from callcue.ui.panel import Caption, PanelState, RecentCue, countdown, evidence_lines, mmss
 from callcue.ui.qtcompat import emit
+from callcue.ui.wrapup import WrapUp
 
 
 def tool_button(text: str, tip: str, name: str = "") -> QToolButton:
@@ -202,22 +203,28 @@ class Meter(QWidget):
         return (f"Customer frustration {self.level:.2f} "
                 f"{theme.TREND_ARROW.get(self.trend, '')} {theme.TREND_WORD.get(self.trend, self.trend)}")
 
+    def text_rect(self) -> QRectF:
+        """Where the words are drawn (the rest is the bar)."""
+        fm = QFontMetrics(self.font())
+        if self.compact:
+            tw = fm.horizontalAdvance("Frustration 0.00 \u25b2") + 6
+            return QRectF(self.width() - tw, 0, tw, self.height())
+        return QRectF(0, 0, self.width(), fm.height() + 2)
+
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         fm = QFontMetrics(self.font())
         w, h = self.width(), self.height()
         bar_h = max(6, fm.height() // 2)
+        words = self.text_rect()
+        p.setPen(QColor(theme.TEXT))
         if self.compact:
             value = "\u2013" if self.level is None else f"{self.level:.2f} {theme.TREND_ARROW.get(self.trend, '')}"
-            label = f"Frustration {value}"
-            tw = fm.horizontalAdvance("Frustration 0.00 \u25b2") + 6
-            bar = QRectF(0, (h - bar_h) / 2, w - tw - 4, bar_h)
-            p.setPen(QColor(theme.TEXT))
-            p.drawText(QRectF(w - tw, 0, tw, h), Qt.AlignVCenter | Qt.AlignRight, label)
+            p.drawText(words, Qt.AlignVCenter | Qt.AlignRight, f"Frustration {value}")
+            bar = QRectF(0, (h - bar_h) / 2, w - words.width() - 4, bar_h)
         else:
-            p.setPen(QColor(theme.TEXT))
-            p.drawText(QRectF(0, 0, w, fm.height() + 2), Qt.AlignLeft | Qt.AlignVCenter, self.text())
+            p.drawText(words, Qt.AlignLeft | Qt.AlignVCenter, self.text())
             bar = QRectF(0, fm.height() + 6, w, bar_h)
         p.setPen(Qt.NoPen)
         p.setBrush(QColor("#343a44"))
@@ -253,13 +260,16 @@ class TalkBar(QWidget):
         a = round(100 * self.agent / total)
         return f"Talk: you {a}% \u00b7 customer {100 - a}%"
 
+    def text_rect(self) -> QRectF:
+        return QRectF(0, 0, self.width(), QFontMetrics(self.font()).height() + 2)
+
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         fm = QFontMetrics(self.font())
         w = self.width()
         p.setPen(QColor(theme.TEXT))
-        p.drawText(QRectF(0, 0, w, fm.height() + 2), Qt.AlignLeft | Qt.AlignVCenter, self.text())
+        p.drawText(self.text_rect(), Qt.AlignLeft | Qt.AlignVCenter, self.text())
         bar_h = max(6, fm.height() // 2)
         bar = QRectF(0, fm.height() + 6, w, bar_h)
         p.setPen(Qt.NoPen)
@@ -289,9 +299,19 @@ class Captions(QLabel):
         # A fixed height: the panel must not grow and shrink with every word; the newest lines are
         # kept at the bottom and the oldest scroll off the top.
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * CAPTION_LINES + 4)
         self.lines: list[Caption] = []
         self._state: PanelState | None = None
+        self.shown_lines = 0
+        self.set_lines(CAPTION_LINES)
+
+    def set_lines(self, n: int) -> None:
+        """As tall as `n` lines: the panel gives fewer lines to the captions on a short screen."""
+        if n == self.shown_lines:
+            return
+        self.shown_lines = n
+        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * n + 4)
+        if self._state is not None:
+            self.set_captions(self._state)
 
     def set_captions(self, state: PanelState) -> None:
         self._state = state
@@ -351,6 +371,7 @@ class StatusLine(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dot = QLabel("\u25cf")
+        self.dot.setObjectName("statusDot")  # a state colour, not text: WCAG asks 3:1 of it
         self.text = QLabel()
         self.text.setObjectName("statusText")
         self.text.setWordWrap(True)
@@ -387,29 +408,141 @@ class StatusLine(QWidget):
 
 
 class TimerLabel(QLabel):
-    """The silence timer (once quiet 3 s), the hold timer, or the snooze countdown."""
+    """The silence timer (once quiet 3 s), the hold timer, or why a hold ended by itself."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("timer")
         self.setFont(small_font(self, +0.5, bold=True))
+        self.setWordWrap(True)
         self.hide()
 
     def set_state(self, state: PanelState) -> None:
         text, kind = "", ""
         if state.on_hold and state.hold_since is not None:
-            text, kind = f"On hold {mmss(state.now - state.hold_since)} \u00b7 silence cues muted", "hold"
+            text, kind = f"On hold {mmss(state.now - state.hold_since)} \u00b7 coaching cues muted", "hold"
+        elif state.hold_end_text:
+            text, kind = state.hold_end_text, "hold-ended"
         elif state.silence_visible:
             text, kind = f"Quiet {mmss(state.quiet_s)}", "silence"
-        if state.snoozed_for > 0:
-            snooze = f"Cues snoozed {countdown(state.snoozed_for)}"
-            text = f"{text} \u00b7 {snooze}" if text else snooze
-            kind = kind or "snooze"
+        if state.silence_visible and kind != "silence":
+            text = f"{text} \u00b7 quiet {mmss(state.quiet_s)}"
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)
         self.setText(text)
         self.setVisible(bool(text))
+
+
+class SnoozeChip(QToolButton):
+    """The snooze's countdown; a click cancels the snooze (so does the snooze hotkey, pressed again)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("snoozeTimer")
+        self.setFocusPolicy(Qt.NoFocus)
+        self.setCursor(Qt.PointingHandCursor)
+        self.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFont(small_font(self, +0.5, bold=True))
+        self.hide()
+
+    def set_state(self, state: PanelState, key: str = "") -> None:
+        left = state.snoozed_for
+        self.setText(f"Cues snoozed {countdown(left)} \u00b7 click to cancel" if left > 0 else "")
+        self.setToolTip("Coaching cues are snoozed; urgent ones (an escalation, ...) still show. "
+                        f"Click to cancel the snooze{f' ({key})' if key else ''}.")
+        self.setVisible(left > 0)
+
+
+class RecentCues(QFrame):
+    """The last few cues, newest first: when, what, why; those held back say so."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recentCues")
+        self.label = QLabel()
+        self.label.setObjectName("recentText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.RichText)
+        self.label.setFont(small_font(self, -0.5))
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.addWidget(self.label)
+        self.items: list[RecentCue] = []
+        self.limit = 5
+        self.set_items([])
+
+    def set_limit(self, n: int) -> None:
+        """Show the newest `n` only (a short screen)."""
+        if n != self.limit:
+            self.limit = n
+            self.set_items(self.items)
+
+    def set_items(self, items: list[RecentCue]) -> None:
+        self.items = list(items)
+        items = self.items[:self.limit]
+        if not items:
+            self.label.setText(f"<span style='color:{theme.DIM}'>No cues yet in this call.</span>")
+            self.setToolTip("")
+            return
+        rows = []
+        for r in items:
+            when = f"<b>{mmss(r.at)}</b>"
+            text = html.escape(r.text)
+            if r.held:
+                row = (f"{when} <span style='color:{theme.DIM}'>{text} "
+                       f"<i>({html.escape(r.held_words)})</i></span>")
+            else:
+                row = f"{when} {text}"
+            why = html.escape(r.why or (r.evidence[0] if r.evidence else ""))  # short: the card has the rest
+            if why:
+                row += f"<br><span style='color:{theme.DIM}'>{why}</span>"
+            rows.append(row)
+        self.label.setText("<p style='margin:0 0 4px 0'>" + "</p><p style='margin:0 0 4px 0'>".join(rows) + "</p>")
+        self.setToolTip("The last cues of this call, newest first. Greyed: held back (snoozed, on hold, ...).")
+
+
+class WrapUpCard(QFrame):
+    """After the call, for the agent's eyes only: talk share, what went well, one thing to try, promises.
+    One click on Done closes it; it is not kept anywhere."""
+
+    dismissRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("wrapUp")
+        self.title = QLabel("Call wrap-up \u00b7 just for you")
+        self.title.setObjectName("wrapTitle")
+        self.title.setFont(small_font(self, +1, bold=True))
+        self.done = tool_button("Done \u2715", "Close the wrap-up (it is not saved or shown to anyone)",
+                                "wrapDone")
+        self.done.clicked.connect(self.dismissRequested)
+        self.body = QLabel()
+        self.body.setObjectName("wrapText")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.RichText)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.done, 0, Qt.AlignTop)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 8, 10)
+        lay.setSpacing(6)
+        lay.addLayout(top)
+        lay.addWidget(self.body)
+        self.hide()
+
+    def set_wrap_up(self, w: WrapUp) -> None:
+        def block(title: str, lines: list[str]) -> str:
+            items = "<br>".join(f"\u2022 {html.escape(x)}" for x in lines)
+            return f"<p style='margin:6px 0 0 0'><b>{title}</b><br>{items}</p>"
+
+        parts = [f"<p style='margin:0'>{html.escape(w.talk)}</p>"]
+        if w.went_well:
+            parts.append(block("What went well", w.went_well))
+        parts.append(block("One thing to try next call", [w.to_try or "Nothing stood out: keep it up."]))
+        parts.append(block("Promises to follow up", w.promises or ["None made in this call."]))
+        self.body.setText("".join(parts))
 
 
 class Section(QLabel):
