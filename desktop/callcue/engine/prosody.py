@@ -126,8 +126,8 @@ def measure(pcm: np.ndarray, n_words: int = 0, speech_s: float | None = None,
         # strength of the pitch analysis's chosen candidate: the same measure without a second pass
         r = np.clip(frames["strength"][voiced], 1e-4, 1 - 1e-4)
         out.hnr_db = float(np.median(10.0 * np.log10(r / (1.0 - r))))
-    if inten.size >= 3:
-        out.onset_db = float(np.percentile(np.diff(inten), 98))
+    if inten.size >= 3:  # rises out of a pause count from the voice's floor, not from the silence
+        out.onset_db = float(np.percentile(np.diff(np.maximum(inten, inten.max() - SPEECH_RANGE_DB)), 98))
     if spec is not None:
         out.hf_balance_db, out.hammarberg_db = _spectral_balance(spec)
     return out
