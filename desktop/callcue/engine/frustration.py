@@ -87,6 +87,7 @@ class VoiceScoring:
     width: float = 0.6
     calm_per_unit: float = 0.1
     calm_floor: float = -0.3
+    max_units: float = 2.0  # no one measure can make the case alone, nor undo all the others
 
     @classmethod
     def from_playbook(cls, voice: dict) -> VoiceScoring:
@@ -94,7 +95,8 @@ class VoiceScoring:
         return cls(units={k: float(voice[f"unit_{k}"]) for k in keys},
                    weights={k: float(voice[f"weight_{k}"]) for k in keys},
                    mid=float(voice["anger_mid"]), width=float(voice["anger_width"]),
-                   calm_per_unit=float(voice["calm_per_unit"]), calm_floor=float(voice["calm_floor"]))
+                   calm_per_unit=float(voice["calm_per_unit"]), calm_floor=float(voice["calm_floor"]),
+                   max_units=float(voice["max_units"]))
 
     def units_of(self, change: VoiceChange) -> dict[str, float]:
         """Each measure's weighted evidence, in units (positive: angrier); measures not taken are absent."""
@@ -110,7 +112,7 @@ class VoiceScoring:
             value = getattr(change, name)
             if value is not None and self.weights[key]:
                 out[key] = -self.weights[key] * max(0.0, value) / self.units[key]
-        return out
+        return {k: max(-self.max_units, min(self.max_units, v)) for k, v in out.items()}
 
     def evidence(self, change: VoiceChange) -> float:
         """-0.3..1: the voice's case for anger (0 when nothing was measured)."""

@@ -29,7 +29,8 @@ import numpy as np
 RATE = 16000
 MIN_SAMPLES = int(0.15 * RATE)  # Praat refuses chunks much shorter than 100 ms
 SPEECH_RANGE_DB = 25.0  # frames this far below the loudest are pauses between words, not the voice
-MIN_CONTOUR_FRAMES = 15  # voiced 10 ms frames needed before a pitch range or trend means anything
+MIN_CONTOUR_FRAMES = 30  # voiced 10 ms frames needed before a pitch range or trend means anything:
+# the fall of one short word ("thanks") is steep per second and says nothing about the mood
 
 
 @dataclass
@@ -201,8 +202,13 @@ class Baseline:
             if name == "rate_wps":
                 if ref > 0:
                     ch.rate_ratio = value / ref
-            else:
-                setattr(ch, name, value - ref)
+                continue
+            delta = value - ref
+            if name in self.norms and all(getattr(h, name) is None for h in self.history):
+                # compared with the norm alone: only the side away from calm counts (a man's voice
+                # below the women's pitch norm is not a calm one)
+                delta = max(0.0, delta) if CALM_SIDE[name] == "low" else min(0.0, delta)
+            setattr(ch, name, delta)
         parts = []
         if ch.pitch_st is not None:
             parts.append(math.tanh(ch.pitch_st / 3.0))
