@@ -71,10 +71,10 @@ def test_anger_is_not_joy(scoring):
 def test_a_measure_weighted_zero_does_not_count(playbook):
     voice = dict(playbook.section("voice"))
     base = VoiceScoring.from_playbook(voice)
-    harsh = VoiceChange(intensity_db=3, hnr_db=-6)
+    harsh = VoiceChange(intensity_db=3, hnr_db=-3)
     voice["weight_hnr_db"] = 1.0
     with_hnr = VoiceScoring.from_playbook(voice)
-    assert "hnr_db" not in base.units_of(harsh) and with_hnr.units_of(harsh)["hnr_db"] == pytest.approx(3.0)
+    assert "hnr_db" not in base.units_of(harsh) and with_hnr.units_of(harsh)["hnr_db"] == pytest.approx(1.5)
     assert with_hnr.evidence(harsh) > base.evidence(harsh)
 
 
