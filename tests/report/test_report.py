@@ -73,13 +73,13 @@ def test_html_parses_with_its_svg_and_links_to_the_transcript(store):
     for heading in ("Timeline", "Scorecard", "Transcript", "Commitments", "Coaching notes", "What happened"):
         assert heading in text
     assert "tomorrow before noon" in text  # a commitment with when it is due
-    assert "escalation" in text and "0.88" in text
+    assert "escalation" in text and "0.91" in text
 
 
 def test_story_says_where_frustration_rose_and_what_the_agent_did(store):
     story = " ".join(frustration_story(_billing(store)))
     assert "0:34 frustration rose to 0.65" in story and "Are you still there?" in story
-    assert "the agent talked over the customer" in story and "peaked at 0.88 at 1:05" in story
+    assert "the agent talked over the customer" in story and "peaked at 0.91 at 1:05" in story
 
 
 def test_pdf_has_pages_and_renders(store, tmp_path):
@@ -115,7 +115,7 @@ def test_json_is_the_event_stream_plus_the_summary(store):
     assert events[0]["type"] == "call" and events[-1]["type"] == "summary"
     assert [e for e in events if e["type"] == "summary"] == [events[-1]]
     assert {k: v for k, v in events[-1].items() if k != "type"} == doc["summary"]
-    assert doc["summary"]["frustration_timeline"]["peak"] == 0.882
+    assert doc["summary"]["frustration_timeline"]["peak"] == 0.914
     assert doc["session"]["id"] == data.session.id and doc["session"]["agent"] in ("kim", "lee", "sam")
     body = events[1:-1]
     times = [e.get("at", e.get("start")) for e in body]

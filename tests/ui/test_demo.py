@@ -59,7 +59,7 @@ def test_headless_demo_prints_what_the_panel_shows(capsys):
     assert "bundled transcript" in out
     assert "[00:17.4] silence timer 0:03" in out
     assert "silence timer off (the line was quiet 8 s)" in out
-    assert "frustration 0.62 \u25b2 rising" in out
+    assert "frustration 0.65 \u25b2 rising" in out
     assert "cue off (its time is over)" in out
 
 

@@ -6,6 +6,7 @@ never on how they are presumed to feel.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from callcue.engine.language import Hit, TextSignals
@@ -53,8 +54,81 @@ def words_evidence(sig: TextSignals) -> tuple[float, list[str]]:
     return min(1.0, max(-0.3, ev)), why
 
 
-def voice_evidence(change: VoiceChange) -> float:
-    """0..1 from a voice raised above the speaker's own calm; a calmer voice counts slightly against."""
+# How each measure of the voice counts for anger: the playbook's [voice] keys unit_<key> (the change
+# that makes one unit of evidence) and weight_<key>, and the sign (+1: more is angrier).
+VOICE_TERMS = {  # VoiceChange field: (playbook key, sign)
+    "intensity_db": ("intensity_db", +1),  # louder: more vocal effort
+    "hf_balance_db": ("hf_balance_db", +1),  # more energy above 1 kHz: a pressed, effortful voice
+    "hammarberg_db": ("hammarberg_db", -1),  # the same, as peaks: a smaller drop from 0-2 kHz to 2-5 kHz
+    "pitch_st": ("pitch_st", +1),  # a raised pitch: arousal, in anger and in joy alike
+    "pitch_slope_st_s": ("pitch_slope_st_s", -1),  # a falling contour: anger's and disgust's downward inflections
+    "hnr_db": ("hnr_db", -1),  # a noisier, harsher voice
+    "onset_db": ("onset_db", +1),  # abrupt onsets
+    "rate_ratio": ("rate_ratio", +1),  # faster speech
+}
+# A pitch contour that sweeps wider than the speaker's plain one is joy's or surprise's (smooth,
+# wide, upward inflections), so it counts against anger; a narrower one does not count for it.
+JOY_TERMS = {"pitch_range_st": "pitch_range_st"}
+
+
+@dataclass
+class VoiceScoring:
+    """The voice's evidence of anger, calibrated: the same change from a speaker's own calm (or from
+    the population norms) gives the same score on every call, so one threshold means the same for all.
+
+    Each measure's change is expressed in units (one unit: about what one step of vocal effort, from
+    normal to raised, changes it by), weighted and summed; the sum goes through a logistic whose
+    midpoint and width the playbook sets. A voice calmer than its baseline counts a little against.
+    """
+
+    units: dict[str, float]
+    weights: dict[str, float]
+    mid: float = 2.5
+    width: float = 0.6
+    calm_per_unit: float = 0.1
+    calm_floor: float = -0.3
+    max_units: float = 2.0  # no one measure can make the case alone, nor undo all the others
+
+    @classmethod
+    def from_playbook(cls, voice: dict) -> VoiceScoring:
+        keys = [k for k, _ in VOICE_TERMS.values()] + list(JOY_TERMS.values())
+        return cls(units={k: float(voice[f"unit_{k}"]) for k in keys},
+                   weights={k: float(voice[f"weight_{k}"]) for k in keys},
+                   mid=float(voice["anger_mid"]), width=float(voice["anger_width"]),
+                   calm_per_unit=float(voice["calm_per_unit"]), calm_floor=float(voice["calm_floor"]),
+                   max_units=float(voice["max_units"]))
+
+    def units_of(self, change: VoiceChange) -> dict[str, float]:
+        """Each measure's weighted evidence, in units (positive: angrier); measures not taken are absent."""
+        out: dict[str, float] = {}
+        for name, (key, sign) in VOICE_TERMS.items():
+            value = getattr(change, name)
+            if value is None or not self.weights[key]:
+                continue
+            if name == "rate_ratio":
+                value -= 1.0
+            out[key] = self.weights[key] * sign * value / self.units[key]
+        for name, key in JOY_TERMS.items():
+            value = getattr(change, name)
+            if value is not None and self.weights[key]:
+                out[key] = -self.weights[key] * max(0.0, value) / self.units[key]
+        return {k: max(-self.max_units, min(self.max_units, v)) for k, v in out.items()}
+
+    def evidence(self, change: VoiceChange) -> float:
+        """-0.3..1: the voice's case for anger (0 when nothing was measured)."""
+        parts = self.units_of(change)
+        if not parts:
+            return 0.0
+        z = sum(parts.values())
+        v = 1.0 / (1.0 + math.exp(-(z - self.mid) / self.width))
+        return max(self.calm_floor, v + min(0.0, self.calm_per_unit * z))
+
+
+def voice_evidence(change: VoiceChange, scoring: VoiceScoring | None = None) -> float:
+    """0..1 from the voice (a calmer voice counts slightly against). Without a scoring (a VoiceChange
+    made by hand), from the arousal alone: a voice raised above the speaker's own calm."""
+    if scoring is not None:
+        return scoring.evidence(change)
     if change.arousal is None:
         return 0.0
     if change.arousal >= 0.55:
@@ -62,14 +136,15 @@ def voice_evidence(change: VoiceChange) -> float:
     return max(-0.3, change.arousal - 0.5)
 
 
-def utterance_score(sig: TextSignals | None, change: VoiceChange, voice_weight: float) -> tuple[float, list[str]]:
+def utterance_score(sig: TextSignals | None, change: VoiceChange, voice_weight: float,
+                    scoring: VoiceScoring | None = None) -> tuple[float, list[str]]:
     """Words and voice together; either may be missing, and either alone can be enough.
 
     The two are combined like independent pieces of evidence (a noisy OR), so an
     angry voice saying polite words, or a calm voice saying "I am fed up", both count.
     """
     w, why = words_evidence(sig) if sig is not None and sig.tokens else (0.0, [])
-    v = voice_weight / 0.4 * voice_evidence(change)  # voice_weight 0.4 is the neutral setting
+    v = voice_weight / 0.4 * voice_evidence(change, scoring)  # voice_weight 0.4 is the neutral setting
     why = why + [f"voice {d}" for d in change.describe() if not d.startswith("pace -")]
     combined = 1.0 - (1.0 - max(0.0, w)) * (1.0 - max(0.0, min(1.0, v)))
     combined += min(0.0, w) + min(0.0, v)  # calm words and a calm voice lower the estimate

@@ -28,7 +28,7 @@ from callcue.engine.events import (
     TextSegment,
     Utterance,
 )
-from callcue.engine.frustration import FrustrationLevel, distinct, utterance_score
+from callcue.engine.frustration import FrustrationLevel, VoiceScoring, distinct, utterance_score
 from callcue.engine.language import (
     Lexicons,
     TextAnalyzer,
@@ -102,6 +102,7 @@ class Engine:
         self.board = CueBoard(self.playbook)
         self.text = TextAnalyzer(self.lexicons or default_lexicons())
         self.baselines: dict[str, Baseline] = {}
+        self.voice_scoring = VoiceScoring.from_playbook(self.playbook.section("voice"))
         self.audio = {c: _Audio() for c in self.channels}
         self._pending_pcm = {c: np.zeros(0, np.int16) for c in self.channels}
         self._frames: dict[str, deque[np.ndarray]] = {c: deque() for c in self.channels}
@@ -257,8 +258,11 @@ class Engine:
         sig: TextSignals | None = self.text.analyze(seg.text) if seg.text.strip() else None
         n_words = len(sig.tokens) - sum(t in "?!" for t in sig.tokens) if sig else 0
         speech_s = seg.end - seg.start
-        feats = measure(audio, n_words, speech_s)
-        base = self.baselines.setdefault(who, Baseline())
+        # only the customer's voice is scored, so only theirs needs more than pitch and loudness
+        feats = measure(audio, n_words, speech_s, quality=who == "customer")
+        if who not in self.baselines:
+            self.baselines[who] = Baseline.from_playbook(self.playbook.section("voice"))
+        base = self.baselines[who]
         change = base.compare(feats)
         base.add(feats)
         wpm = round(60.0 * n_words / speech_s, 1) if n_words and speech_s > 0 else None
@@ -266,7 +270,8 @@ class Engine:
         frustration: float | None = None
         why: list[str] = []
         if who == "customer":
-            frustration, why = utterance_score(sig, change, self.playbook.section("frustration")["voice_weight"])
+            frustration, why = utterance_score(sig, change, self.playbook.section("frustration")["voice_weight"],
+                                               self.voice_scoring)
         utt = Utterance(who=who, start=round(seg.start, 3), end=round(seg.end, 3), text=seg.text, words=words,
                         sentiment=round(sig.sentiment, 3) if sig else 0.0, frustration=frustration, wpm=wpm,
                         syllables_per_s=sps,
