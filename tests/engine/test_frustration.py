@@ -99,3 +99,12 @@ def test_upset_words_count_whatever_the_voice(scoring, thresholds):
     score, _ = utterance_score(A.analyze("I am fed up, this is ridiculous"), VoiceChange(), weight, scoring)
     assert score > 0.6
     assert utterance_score(A.analyze("I paid on time"), VoiceChange(), weight, scoring)[0] < 0.3
+
+
+def test_a_trend_word_only_after_two_readings():
+    from callcue.engine.frustration import FrustrationLevel
+
+    for first in (0.05, 0.95):  # far below and far above where a call starts
+        level = FrustrationLevel()
+        assert level.update(1.0, first)[1] == "steady"
+        assert level.update(2.0, 1.0 - first)[1] in ("rising", "falling")

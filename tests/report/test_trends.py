@@ -38,7 +38,9 @@ def test_weekly_trends_per_agent(sessions):
 
 
 def test_complaint_topics_recur_and_skip_stopwords_and_tags(sessions):
-    topics = complaint_topics(sessions)
+    # every topic the sample calls give (the voice now hears more of their lines as frustrated than the
+    # default list of 15 holds)
+    topics = complaint_topics(sessions, limit=100)
     assert topics and all(t.calls >= 2 for t in topics)
     terms = [t.term for t in topics]
     assert "cancelling" in terms and "losing money" in terms

@@ -169,6 +169,8 @@ class FrustrationLevel:
         base = self.history[-2][1] if len(self.history) >= 2 else (prev if prev is not None else PRIOR)
         delta = self.level - base
         trend = "rising" if delta > self.trend_step else "falling" if delta < -self.trend_step else "steady"
+        if prev is None:
+            trend = "steady"  # a trend needs two readings: the first one is neither rising nor falling
         self.history.append((at, self.level))
         self.peak = self.level if self.peak is None else max(self.peak, self.level)
         return round(self.level, 3), trend

@@ -243,6 +243,16 @@ RULES: dict[str, Rule] = {
     "frustration.alpha_down": SMOOTHING,
     "frustration.trend_step": FRACTION,
     "frustration.voice_weight": FRACTION,
+    "voice.baseline_quantile": FRACTION,
+    "voice.norm_weight": whole(0, 100),  # calm utterances the norm counts for
+    "voice.norm_pitch_hz": between(50, 500),
+    "voice.norm_hf_balance_db": between(-40, 10),
+    "voice.norm_pitch_range_st": between(0, 24),
+    "voice.max_units": above(0),
+    "voice.anger_mid": between(-10, 10),
+    "voice.anger_width": above(0),
+    "voice.calm_per_unit": between(0, 1),
+    "voice.calm_floor": between(-1, 0),
     "cues.*.skill": OneOf(SKILLS),
     "cues.*.severity": OneOf(SEVERITIES),
     "cues.*.enabled": Flag(),
@@ -282,6 +292,12 @@ RULES: dict[str, Rule] = {
     "chat.reply.acknowledge_level": FRACTION,
     "chat.reply.templates": Tables(("flag", "say"), ("phrase",)),
 }
+# The voice's measures (engine.frustration.VoiceScoring): each has a unit (one step of vocal effort in
+# the measure's own scale) and a weight.
+VOICE_MEASURES = ("intensity_db", "hf_balance_db", "hammarberg_db", "pitch_st", "pitch_slope_st_s", "hnr_db",
+                  "onset_db", "rate_ratio", "pitch_range_st")
+RULES.update({f"voice.unit_{m}": above(0) for m in VOICE_MEASURES})
+RULES.update({f"voice.weight_{m}": between(0, 5) for m in VOICE_MEASURES})
 
 
 @functools.lru_cache(maxsize=1024)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,7 @@ def measure(pcm: np.ndarray, n_words: int = 0, speech_s: float | None = None,
     return out
 
 
-def _spectral_balance(spec) -> tuple[float | None, float | None]:  # noqa: ANN001 - a parselmouth.Spectrogram
+def _spectral_balance(spec: Any) -> tuple[float | None, float | None]:  # a parselmouth.Spectrogram
     """Alpha ratio and Hammarberg index of the long-term spectrum of the speech frames (pauses left out)."""
     power = spec.values  # (frequency, time), Pa^2/Hz
     freqs = np.asarray(spec.ys())
