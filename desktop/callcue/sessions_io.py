@@ -182,7 +182,7 @@ class Recorder:
                 elif isinstance(event, ev.Utterance):
                     self._partials.pop(event.who, None)  # the line is done: its captions are superseded
                 self.events += 1
-                self._clock = max(self._clock, _clock(event))
+                self._clock = max(self._clock, event.known_at)
             if not self._started():
                 for event in batch:
                     self._keep(event)
@@ -281,14 +281,6 @@ class Recorder:
             self.finished = True
             return sid
 
-
-def _clock(event: ev.Event) -> float:
-    best = 0.0
-    for name in ("at", "start", "end"):
-        value = getattr(event, name, None)
-        if isinstance(value, (int, float)):
-            best = max(best, float(value))
-    return best
 
 
 def start_recording(meta: SessionMeta | dict[str, Any], *, warn: Callable[[str], None],

@@ -48,6 +48,16 @@ class Event:
                 return float(getattr(self, name))
         return 0.0
 
+    @property
+    def known_at(self) -> float:
+        """The latest audio time the event speaks of: when a live call knows it (an utterance at its end)."""
+        best = 0.0
+        for name in ("at", "start", "end"):
+            value = getattr(self, name, None)
+            if isinstance(value, (int, float)):
+                best = max(best, float(value))
+        return best
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, **_round(asdict(self))}
 

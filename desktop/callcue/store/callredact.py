@@ -191,7 +191,7 @@ class CallRedactor:
 
     def add(self, seq: int, event: ev.Event) -> ev.Event:
         """The form of `event` to store now (seq: its place in the session's stream)."""
-        t = event.start if isinstance(event, ev.Utterance) else _clock(event)
+        t = event.start if isinstance(event, ev.Utterance) else event.known_at
         self.advance(t)
         if isinstance(event, ev.Utterance):
             out: ev.Event = self._utterance(seq, event)
@@ -442,14 +442,6 @@ def redact_stream(events: list[ev.Event]) -> list[ev.Event]:
         out[seq] = updated
     return out
 
-
-def _clock(event: ev.Event) -> float:
-    best = 0.0
-    for name in ("at", "start", "end"):
-        value = getattr(event, name, None)
-        if isinstance(value, (int, float)):
-            best = max(best, float(value))
-    return best
 
 
 __all__ = ["CallRedactor", "redact_stream"]

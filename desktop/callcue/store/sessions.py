@@ -101,15 +101,6 @@ class StoredSession:
         return datetime.fromisoformat(self.started_at).astimezone()
 
 
-def _clock(event: ev.Event) -> float:
-    """The latest audio time an event speaks of (an utterance is known at its end)."""
-    best = 0.0
-    for name in ("at", "start", "end"):
-        value = getattr(event, name, None)
-        if isinstance(value, (int, float)):
-            best = max(best, float(value))
-    return best
-
 
 def _utc_iso(value: datetime | str | None) -> str:
     if value is None:
@@ -580,7 +571,7 @@ class SessionStore:
                 clean = redactor.add(seq, event)
                 row = self._row(session_id, seq, clean)
                 buffer.append(row)
-                self._clock[session_id] = max(self._clock.get(session_id, 0.0), _clock(clean))
+                self._clock[session_id] = max(self._clock.get(session_id, 0.0), clean.known_at)
                 if isinstance(clean, ev.Frustration):
                     self._peak[session_id] = max(self._peak.get(session_id, 0.0), float(clean.level))
                 if schema.escalation_in(json.loads(row[4])):
@@ -1066,7 +1057,7 @@ class SessionWriter:
             return
         self.store.append(self.session_id, [event])
         self._pending += 1
-        self.now = max(self.now, _clock(event))
+        self.now = max(self.now, event.known_at)
         self._maybe_flush()
 
     def write_all(self, events: Iterable[ev.Event]) -> None:
