@@ -164,3 +164,24 @@ def test_the_escalation_cue_says_the_brands_policy():
         assert cue.why.startswith('They said "') and cue.why.endswith(f"Policy: {policy}")
     assert load_playbook().cue("escalation-request")["policy"] != load_playbook(None, "telco").cue(
         "escalation-request")["policy"]
+
+
+def test_the_why_of_frustration_is_in_plain_words():
+    from callcue.calls.offline import analyze_recording
+    from callcue.calls.recipe import demo_files
+    from callcue.engine.events import Cue
+    from callcue.engine.pipeline import plain_why
+
+    assert plain_why("It is late again", ["louder", "higher", "louder"]) == \
+        'They said "It is late again", and they sound louder and higher than earlier in the call.'
+    assert plain_why(" ".join(["word"] * 20), [], words=3) == 'They said "word word word\u2026".'
+    assert plain_why("", ["tenser"]) == "They sound tenser than earlier in the call."
+    import re
+
+    audio, transcript = demo_files()
+    events = analyze_recording(str(audio), str(transcript))
+    whys = [e.why for e in events if isinstance(e, Cue) and e.id == "acknowledge-frustration"]
+    assert whys
+    for why in whys:  # the customer's words and how they sound: no phrase lists, units or scores
+        assert why.startswith('They said "Hello? Are you still there?'), why
+        assert "louder" in why and not re.search(r"[|~]|\d+(\.\d+)? ?(st|dB)\b|Frustration \d", why), why

@@ -281,7 +281,7 @@ class Engine:
         if who == "customer" and frustration is not None:
             level, trend = self.frustration.update(utt.end, frustration)
             out.append(Frustration(at=utt.end, level=level, trend=trend))
-            out += self._customer_cues(utt, sig, level)
+            out += self._customer_cues(utt, sig, level, change.plain())
             self._customer_pause(sig, utt.end)
         elif who == "agent":
             out += self._agent_cues(utt, sig)
@@ -305,7 +305,8 @@ class Engine:
 
     # ---- cue rules ---------------------------------------------------------------------------
 
-    def _customer_cues(self, utt: Utterance, sig: TextSignals | None, level: float) -> list[Event]:
+    def _customer_cues(self, utt: Utterance, sig: TextSignals | None, level: float,
+                       voice: Sequence[str] = ()) -> list[Event]:
         now = max(self.now, utt.end)
         out: list[Event] = []
         quote = {"utterance": utt.text, "at": utt.start}
@@ -319,9 +320,7 @@ class Engine:
                     why = f'They said "{said}".' + (f" Policy: {policy}" if policy else "")
                     out += self.board.offer(cue_id, now, why, {**quote, "phrases": said})
         if self._acknowledge.due(level, utt.frustration, utt.start, now, self.empathy_at):
-            reasons = "; ".join(utt.signals) or "their voice and words"
-            out += self.board.offer("acknowledge-frustration", now,
-                                    f"Frustration {level:.2f} ({reasons}).",
+            out += self.board.offer("acknowledge-frustration", now, plain_why(utt.text, voice),
                                     {**quote, "level": level, "score": utt.frustration, "signals": utt.signals})
         return out
 
@@ -454,6 +453,22 @@ class Engine:
             utterances=list(self.utterances), frustration=list(fr.history), frustration_peak=fr.peak,
             empathy_at=list(self.empathy_at), commitments=list(self.commitments),
             cues_shown=[c.id for c in self.board.shown], events=list(self.events))
+
+
+def plain_why(text: str, voice: Sequence[str], words: int = 14) -> str:
+    """Why the customer sounds frustrated, in plain words: what they said, quoted (cut at `words`), and how
+    their voice differs from earlier in the call ("louder, higher and tenser")."""
+    said = text.split()
+    quote = " ".join(said[:words]) + ("\u2026" if len(said) > words else "")
+    changes = list(dict.fromkeys(voice))
+    how = (", ".join(changes[:-1]) + " and " + changes[-1]) if len(changes) > 1 else "".join(changes)
+    if quote and how:
+        return f'They said "{quote}", and they sound {how} than earlier in the call.'
+    if quote:
+        return f'They said "{quote}".'
+    if how:
+        return f"They sound {how} than earlier in the call."
+    return "How they sound and what they said."
 
 
 def _said(sig: TextSignals, hit) -> str:  # type: ignore[no-untyped-def]

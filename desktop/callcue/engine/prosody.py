@@ -75,6 +75,20 @@ class VoiceChange:
     onset_db: float | None = None
     own: int = 0  # how many of the speaker's own utterances the reference is made of (0: norms only)
 
+    def plain(self) -> list[str]:
+        """The changes an agent can hear, in plain comparatives ("louder", "higher"), with the same marks
+        as describe(): what a cue's why says, against earlier in the call."""
+        out = []
+        if self.intensity_db is not None and abs(self.intensity_db) >= 2.0:
+            out.append("louder" if self.intensity_db > 0 else "quieter")
+        if self.pitch_st is not None and abs(self.pitch_st) >= 1.5:
+            out.append("higher" if self.pitch_st > 0 else "lower")
+        if self.rate_ratio is not None and self.rate_ratio - 1 >= 0.1:
+            out.append("faster")
+        if self.hf_balance_db is not None and self.hf_balance_db >= 2.0:
+            out.append("tenser")
+        return out
+
     def describe(self) -> list[str]:
         out = []
         if self.pitch_st is not None and abs(self.pitch_st) >= 1.5:
