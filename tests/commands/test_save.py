@@ -12,7 +12,9 @@ import pytest
 from callcue import cli
 from callcue.store import SCHEMA_VERSION, SessionStore
 from callcue.store.sessions import default_path
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
+
+pytestmark = USES_CALLS
 
 
 def run(*args, timeout=120):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CALLS, ROOT
+from tests.conftest import CALLS, ROOT, USES_CALLS
 from tests.packaging.conftest import desktop_env, x_display
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, USES_CALLS]
 
 CALL = "password-reset"
 CALL_WAV = CALLS / f"{CALL}.wav"

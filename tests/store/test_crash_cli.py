@@ -18,9 +18,9 @@ from callcue.commands.analyze import analyze_file
 from callcue.engine import events as ev
 from callcue.speech.transcript import read_transcript
 from callcue.store import SessionStore, redact_event
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"), USES_CALLS]
 
 
 def _stamp(t: float) -> str:
@@ -30,7 +30,7 @@ def _stamp(t: float) -> str:
 
 
 def long_call(folder, names):
-    """The shared calls one after another: a six-minute call with its transcript."""
+    """The test calls one after another: a six-minute call with its transcript."""
     audio, cues, offset = [], ["WEBVTT", ""], 0.0
     for name in names:
         pcm, rate = sf.read(CALLS / f"{name}.wav", dtype="int16", always_2d=True)
