@@ -69,8 +69,8 @@ def test_killed_analyze_save_is_recovered(tmp_path):
     wav, vtt, total = long_call(tmp_path, sorted(p.stem for p in CALLS.glob("*.wav")))
     assert total > 300
     proc = subprocess.Popen(
-        [sys.executable, "-m", "callcue", "analyze", str(wav), "--transcript", str(vtt), "--save", "--agent", "kim",
-         "-v"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "callcue", "analyze", str(wav), "--transcript", str(vtt), "--save", "--agent-name",
+         "kim", "-v"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     saves = []
     try:
@@ -96,7 +96,7 @@ def test_killed_analyze_save_is_recovered(tmp_path):
                              timeout=60)
     assert listing.returncode == 0, listing.stderr
     assert "recovered the unfinished session" in listing.stderr
-    (row,) = listing.stdout.splitlines()
+    header, row = listing.stdout.splitlines()
     sid = row.split()[0]
     assert "recovered" in row and "kim" in row and "long.wav" in row
 

