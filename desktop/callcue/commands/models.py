@@ -37,7 +37,8 @@ def register(subparsers) -> None:
                          description="Check that a model works here: load it, build a recognizer and decode a "
                                      "second of audio. Exit code 0 when it works, 2 when it does not.")
     ver.add_argument("path", nargs="?", metavar="PATH",
-                     help="a model folder or installed model name (default: the one lookup finds)")
+                     help="a model folder or installed model name (default: the one commands use, marked * "
+                          "in `callcue models list`)")
     ver.set_defaults(run=run_verify)
 
     rm = sub.add_parser("remove", help="delete a model that `callcue models install` put in the user data dir",
@@ -60,12 +61,14 @@ def run_list(args) -> int:
     from callcue.speech.catalog import default_catalog_path, load_catalog
 
     installed = models.all_models()
-    active = None
+    choice = None
     active_error = None
-    try:
-        active = models.find_model(None)
+    try:  # the one rule every command goes by (speech.models.model_choice)
+        choice = models.model_choice(None)
     except CallcueError as err:  # a bad CALLCUE_MODEL: say so, still list the rest
         active_error = str(err)
+    active = choice.ref if choice is not None else None
+    passed = {r.path: lang for r, lang in choice.passed_over} if choice is not None else {}
     catalog_path = args.catalog or default_catalog_path()
     catalog_error = None
     try:
@@ -77,7 +80,10 @@ def run_list(args) -> int:
     if args.json:
         doc = {
             "active": None if active is None else {"name": active.name, "path": str(active.path),
-                                                    "source": active.source},
+                                                    "source": active.source, "lang": choice.lang},
+            "call_lang": models.CALL_LANG,
+            "passed_over": [{"name": r.name, "lang": lang} for r, lang in (choice.passed_over if choice else ())],
+            "warning": choice.warning if choice is not None else None,
             "installed": [{"name": r.name, "path": str(r.path), "source": r.source,
                            "lang": models.model_lang(r.name, catalog), "bytes": models.dir_size(r.path)}
                           for r in installed],
@@ -89,7 +95,8 @@ def run_list(args) -> int:
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
     out = sys.stdout
-    print("Installed (lookup order; * = used when no --model is given):", file=out)
+    print(f"Installed (lookup order; * = what commands use without --model; a call's words are read as "
+          f"{models.CALL_LANG!r}):", file=out)
     if active is not None and active.source not in ("app", "user", "package"):
         print(f"  * {active.name:36} {'':6} {'':>9}  {active.source:8} {active.path}", file=out)
     if not installed and active is None:
@@ -99,6 +106,13 @@ def run_list(args) -> int:
         lang = models.model_lang(r.name, catalog) or "?"
         size = models.human_size(models.dir_size(r.path))
         print(f"  {mark} {r.name:36} {lang:6} {size:>9}  {r.source:8} {r.path}", file=out)
+        if r.path in passed:
+            print(f"      not used unless asked for (--model {r.name}): it is for {passed[r.path]!r}", file=out)
+    if installed and active is None and not active_error:
+        print(f"  ! none of these is for {models.CALL_LANG!r}: words-based cues are off unless --model names "
+              f"one; {models.install_hint()}", file=out)
+    if choice is not None and choice.warning:
+        print(f"  ! {choice.warning}", file=out)
     if active_error:
         print(f"  ! {active_error}", file=out)
     print(f"\nCatalog ({catalog_path}); install with `callcue models install NAME`:", file=out)
@@ -198,9 +212,16 @@ def run_install(args) -> int:
 
 
 def run_verify(args) -> int:
+    from callcue.errors import CallcueError
     from callcue.speech import models
 
-    report = models.verify(args.path)
+    target = args.path or models.choose_model()  # the model commands use, by the same rule as `list`
+    if target is None:
+        others = ", ".join(r.name for r in models.all_models())
+        raise CallcueError(f"no speech model for {models.CALL_LANG!r} to verify"
+                           + (f" (installed for other languages: {others}; give one as PATH)" if others else "")
+                           + f"; {models.install_hint()}")
+    report = models.verify(target)
     print(f"ok: {report.name} ({report.path})")
     print(f"  {report.note}; loaded in {report.load_s:.1f} s; built a recognizer and decoded "
           f"{report.audio_s:.0f} s of audio in {report.decode_s:.2f} s")
