@@ -20,7 +20,7 @@ Needs espeak-ng and Python with numpy + soundfile.
   make_call.py SCRIPT.json [SCRIPT.json ...] OUTDIR [--noise-db -55] [--bleed-db none]
 
 The tests make their calls with it (tests/data/calls/*.json, once per test session: see
-tests/calls.py). It is ../shared/tools/make_call.py, which made the shared calls, brought into the
+tests/conftest.py). It is ../shared/tools/make_call.py, which made the shared calls, brought into the
 project so that a clone without ../shared can make them: with the same espeak-ng the output is the
 same bytes as ../shared/calls.
 """
