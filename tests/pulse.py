@@ -159,8 +159,8 @@ class Call:
         self.parts = {who: folder / f"{name}.{who}.wav" for who in ("agent", "customer")}
 
 
-def make_short_call(folder: Path, shared: Path) -> Call:
-    """Synthesise SHORT_CALL with shared/tools/make_call.py and split it into one mono file per party."""
+def make_short_call(folder: Path) -> Call:
+    """Synthesise SHORT_CALL with tools/make_call.py and split it into one mono file per party."""
     import json
     import sys
 
@@ -169,7 +169,9 @@ def make_short_call(folder: Path, shared: Path) -> Call:
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "live-short.json"
     script.write_text(json.dumps(SHORT_CALL))
-    subprocess.run([sys.executable, str(shared / "tools" / "make_call.py"), str(script), str(folder)], check=True,
+    from tests.conftest import MAKE_CALL
+
+    subprocess.run([sys.executable, str(MAKE_CALL), str(script), str(folder)], check=True,
                    capture_output=True, timeout=120)
     call = Call(folder, "live-short")
     data, rate = sf.read(call.wav, dtype="int16")
@@ -328,8 +330,6 @@ def in_process(server: PulseServer):
 
 @pytest.fixture(scope="session")
 def short_call(tmp_path_factory) -> Call:
-    from tests.conftest import SHARED
-
     if shutil.which("espeak-ng") is None:
         pytest.fail("espeak-ng is not installed (./setup.sh installs it): it speaks the test call")
-    return make_short_call(tmp_path_factory.mktemp("short-call"), SHARED)
+    return make_short_call(tmp_path_factory.mktemp("short-call"))

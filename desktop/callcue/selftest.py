@@ -218,12 +218,24 @@ def sound_server_sources() -> str:
 def check_model() -> Check:
     from callcue.speech import models
 
-    ref = models.find_model()
+    choice = models.model_choice()  # the one rule every command goes by
+    ref = choice.ref
+    if ref is None and choice.passed_over:  # it works, but no command uses it unless asked
+        other, lang = choice.passed_over[0]
+        report = models.verify(other)
+        return Check("Speech model", "warn", f"{other.name} ({other.source}: {other.path}) decodes test audio, "
+                     f"but it is for {lang!r} and a call's words are read as {models.CALL_LANG!r}: commands use "
+                     "it only when asked (--model), so word-based cues are off",
+                     f"Ask IT to ship a model for {models.CALL_LANG!r} in {models.paths.bundled_models_dir()}, "
+                     f"or {models.install_hint()}")
     if ref is None:
         return Check("Speech model", "warn", "no speech model installed: live captions and word-based cues "
                      "are off (voice-based cues still work)",
                      f"Ask IT to ship one in {models.paths.bundled_models_dir()}, or {models.install_hint()}")
     report = models.verify(ref)
+    if choice.warning:
+        return Check("Speech model", "warn", f"{ref.name} ({ref.source}: {ref.path}) decodes test audio; "
+                     f"{choice.warning}", models.install_hint())
     return Check("Speech model", "pass", f"{ref.name} ({ref.source}: {ref.path}) decodes test audio; "
                  f"loaded in {report.load_s:.1f} s; {report.note}")
 

@@ -6,9 +6,10 @@ import soundfile as sf
 
 from callcue.audio.recording import BLOCK, RATE, open_recording, parse_channel_order, read_recording
 from callcue.errors import CallcueError
-from tests.conftest import CALL_NAMES, CALLS, make_bad_recordings
+from tests.conftest import CALL_NAMES, CALLS, USES_CALLS, make_bad_recordings
 
 
+@USES_CALLS
 def test_stereo_left_agent_right_customer_and_swap():
     rec = read_recording(CALLS / "billing-dispute.wav")
     assert list(rec.channels) == ["agent", "customer"]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from callcue.cli import main
-from tests.conftest import CALLS
+from tests.conftest import SHARED
 
 GOLDEN = Path(__file__).parent / "golden"
+CALLS = SHARED / "calls"  # the shared calls themselves, not the ones a test run makes
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo"
 

@@ -12,13 +12,25 @@ from callcue.cli import main
 DATA = Path(__file__).parent / "data"
 
 
-def test_analyze_prints_the_event_stream(capsys):
-    assert main(["chat", "analyze", str(DATA / "angry.txt")]) == 0
+def test_analyze_json_prints_the_event_stream(capsys):
+    assert main(["chat", "analyze", str(DATA / "angry.txt"), "--json"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["type"] == "call" and lines[-1]["type"] == "summary"
     assert {x["type"] for x in lines} == {"call", "utterance", "frustration", "cue", "summary"}
     assert [x["id"] for x in lines if x["type"] == "cue"] == ["reply-waiting", "acknowledge-frustration",
                                                             "escalation-request", "repeated-question"]
+
+
+def test_analyze_prints_a_timeline_unless_json(capsys):
+    """As `callcue analyze` does for a call: a person reads the timeline, --json gives the stream."""
+    assert main(["chat", "analyze", str(DATA / "angry.txt")]) == 0
+    plain = capsys.readouterr().out
+    assert "Summary" in plain and "CUE [" in plain and not plain.lstrip().startswith("{")
+    assert main(["chat", "analyze", str(DATA / "angry.txt"), "--json"]) == 0
+    stream = capsys.readouterr().out
+    assert stream != plain and all(json.loads(line)["type"] for line in stream.splitlines())
+    assert main(["chat", "analyze", str(DATA / "angry.txt"), "--timeline"]) == 0  # the old spelling still works
+    assert capsys.readouterr().out == plain
 
 
 def test_analyze_timeline_and_profile(capsys):

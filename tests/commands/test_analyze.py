@@ -1,4 +1,4 @@
-"""`callcue analyze` as a user runs it, and its accuracy on the shared calls."""
+"""`callcue analyze` as a user runs it, and its accuracy on the test calls (scored by ../shared's scorer)."""
 
 import json
 import re
@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from callcue.calls.offline import analyze_recording
-from tests.conftest import CALL_NAMES, CALLS, SHARED, make_bad_recordings
+from tests.conftest import CALL_NAMES, CALLS, SHARED, USES_CALLS, make_bad_recordings, needs_shared
+
+pytestmark = USES_CALLS
 
 
 def cli(*args, cwd=None):
@@ -26,8 +28,9 @@ def score(events_dir):
     return tuple(float(x) for x in m.groups())
 
 
+@needs_shared("tools/score_calls.py (the scorer)")
 @pytest.mark.parametrize("with_transcript", [True, False])
-def test_accuracy_on_the_shared_calls(tmp_path, with_transcript):
+def test_accuracy_on_the_test_calls(tmp_path, with_transcript):
     assert len(CALL_NAMES) >= 6
     for name in CALL_NAMES:
         events = analyze_recording(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt") if with_transcript else None)

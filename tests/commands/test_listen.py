@@ -242,8 +242,8 @@ def test_a_bad_model_says_how_to_get_a_good_one(pulse, bad_models, case):  # noq
     assert words in line and "callcue models install" in line, line
     assert "Traceback" not in line and "\n" not in line and r.stdout == ""
     if case == "other rate":  # `analyze` refuses the same model the same way
-        from tests.conftest import CALLS
+        from tests.conftest import calls
 
-        a = subprocess.run([sys.executable, "-m", "callcue", "analyze", str(CALLS / "password-reset.wav"),
+        a = subprocess.run([sys.executable, "-m", "callcue", "analyze", str(calls() / "password-reset.wav"),
                             "--model", str(path)], env=pulse.env, capture_output=True, text=True, timeout=GUARD_S)
         assert a.returncode == 2 and words in a.stderr and "Traceback" not in a.stderr

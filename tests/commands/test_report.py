@@ -27,7 +27,8 @@ def test_report_in_each_format(ids, tmp_path):
     r = run("report", billing[:5], cwd=tmp_path)  # a prefix of the id; html by default
     assert r.returncode == 0, r.stderr
     html = tmp_path / f"callcue-{billing}.html"
-    assert f"wrote callcue-{billing}.html" in r.stderr and html.read_text().startswith("<!DOCTYPE html>")
+    assert r.stderr == f"callcue: wrote {html} (the current folder; -o FILE writes it elsewhere)\n"  # says where
+    assert html.read_text().startswith("<!DOCTYPE html>")
     r = run("report", billing, "--format", "pdf", "-o", tmp_path / "out" / "r.pdf")
     assert r.returncode == 2 and "Cannot write the PDF report" in r.stderr and "Traceback" not in r.stderr
     r = run("report", billing, "--format", "pdf", "-o", tmp_path / "r.pdf")
@@ -55,15 +56,20 @@ def test_report_on_an_empty_store():
 
 
 def test_review_list_filters(ids):
+    def rows(r):
+        header, *lines = r.stdout.splitlines()
+        assert header.split() == ["session", "started", "state", "agent", "profile", "length", "peak", "flags", "call"]
+        return lines
+
     r = run("review", "--list")
-    assert r.returncode == 0 and len(r.stdout.splitlines()) == 12
+    assert r.returncode == 0 and len(rows(r)) == 12
     r = run("review", "--list", "--agent", "sam", "--flag", "escalation")
-    lines = r.stdout.splitlines()
+    lines = rows(r)
     assert lines and all("sam" in line and "escalation" in line for line in lines)
     r = run("review", "--list", "--since", "2024-05-13", "--until", "2024-05-13")
-    assert [line.split()[1] for line in r.stdout.splitlines()] == ["2024-05-13"]
+    assert [line.split()[1] for line in rows(r)] == ["2024-05-13"]
     r = run("review", "--list", "--role", "agent", "--user", "lee")
-    assert len(r.stdout.splitlines()) == 4 and all(" lee " in line for line in r.stdout.splitlines())
+    assert len(rows(r)) == 4 and all(" lee " in line for line in rows(r))
     r = run("review", "--list", "--since", "May 13")
     assert r.returncode == 2 and "not ISO 8601" in r.stderr and "Traceback" not in r.stderr
 

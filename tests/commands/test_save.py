@@ -12,7 +12,9 @@ import pytest
 from callcue import cli
 from callcue.store import SCHEMA_VERSION, SessionStore
 from callcue.store.sessions import default_path
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
+
+pytestmark = USES_CALLS
 
 
 def run(*args, timeout=120):
@@ -34,7 +36,7 @@ def test_folder_import_with_progress(tmp_path):
         for suffix in (".wav", ".vtt"):
             (where / f"{name}{suffix}").symlink_to(CALLS / f"{name}{suffix}")
     (folder / "notes.txt").write_text("not a call")
-    r = run("analyze", folder, "--save", "--agent", "kim", "--profile", "strict")
+    r = run("analyze", folder, "--save", "--agent-name", "kim", "--profile", "strict")
     assert r.returncode == 0, r.stderr
     assert "[1/2] billing-dispute.wav: saved session" in r.stderr
     assert "[2/2] week2/refund-negotiation.wav: saved session" in r.stderr
@@ -146,7 +148,7 @@ def test_newer_database_is_read_only(saved_db, tmp_path):
     r = run("analyze", CALLS / "password-reset.wav", "--save")
     assert r.returncode == 2 and "newer Callcue" in one_clean_line(r.stderr)
     listing = run("review", "--list")  # reading still works
-    assert listing.returncode == 0 and len(listing.stdout.splitlines()) == 1
+    assert listing.returncode == 0 and len(listing.stdout.splitlines()) == 2  # the header and the call
     report = run("report", "last", "--format", "json", "-o", "-")
     assert report.returncode == 0 and json.loads(report.stdout)["events"][-1]["type"] == "summary"
 
@@ -168,7 +170,7 @@ def test_headless_demo_is_saved():
     r = run("demo", "--headless", "--speed", "0", "--no-model", "--save")  # kept only when asked
     assert r.returncode == 0, r.stderr
     listing = run("review", "--list", "--flag", "escalation")
-    (row,) = listing.stdout.splitlines()
+    header, row = listing.stdout.splitlines()
     assert " finished " in row and row.endswith("demo")
     with SessionStore() as store:
         session = store.load(row.split()[0])

@@ -1,4 +1,4 @@
-"""Calls made here with ../shared/tools/make_call.py, for cases the shared calls don't hold."""
+"""Calls made here with tools/make_call.py, for cases the test calls (tests/data/calls) don't hold."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ from callcue.audio.recording import read_recording
 from callcue.engine.events import Interruption, Silence
 from callcue.engine.pipeline import Engine
 from callcue.speech.transcript import read_transcript
-from tests.conftest import SHARED, replay
+from tests.conftest import MAKE_CALL, replay
 
 SCRIPT = {
     "title": "Backchannels, talk-over and a hold",
@@ -34,7 +34,7 @@ SCRIPT = {
 def made(tmp_path_factory):
     d = tmp_path_factory.mktemp("made")
     (d / "gen.json").write_text(json.dumps(SCRIPT))
-    subprocess.run([sys.executable, str(SHARED / "tools" / "make_call.py"), str(d / "gen.json"), str(d)],
+    subprocess.run([sys.executable, str(MAKE_CALL), str(d / "gen.json"), str(d)],
                    check=True, capture_output=True)
     return d
 
@@ -67,7 +67,7 @@ def test_a_pause_the_customer_asked_for_is_not_dead_air(playbook, tmp_path):
                   {"who": "customer", "text": "Okay, I have it here.", "mood": "calm", "gap": 9.0},
                   {"who": "agent", "text": "Thank you.", "mood": "calm", "gap": 0.6}]}
     (tmp_path / "pause.json").write_text(json.dumps(script))
-    subprocess.run([sys.executable, str(SHARED / "tools" / "make_call.py"), str(tmp_path / "pause.json"),
+    subprocess.run([sys.executable, str(MAKE_CALL), str(tmp_path / "pause.json"),
                     str(tmp_path)], check=True, capture_output=True)
     rec = read_recording(tmp_path / "pause.wav")
     segs = read_transcript(tmp_path / "pause.vtt")

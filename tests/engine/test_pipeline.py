@@ -1,4 +1,4 @@
-"""The engine on the shared calls, fed the way a live call feeds it."""
+"""The engine on the test calls (tests/data/calls), fed the way a live call feeds it."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,9 @@ from callcue.audio.recording import read_recording
 from callcue.engine.events import Cue, Interruption, Silence, Speech, Summary, Utterance
 from callcue.engine.pipeline import Engine
 from callcue.speech.transcript import read_transcript
-from tests.conftest import CALLS, replay, truth
+from tests.conftest import CALLS, USES_CALLS, replay, truth
+
+pytestmark = USES_CALLS
 
 
 def run(playbook, name, transcript=True, chunk_s=0.1):

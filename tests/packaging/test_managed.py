@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 
 from callcue import cli, managed, paths  # noqa: E402
 from callcue.settings import SettingsStore  # noqa: E402
-from tests.conftest import CALLS  # noqa: E402
+from tests.conftest import CALLS, USES_CALLS  # noqa: E402
 
 GOOD = """\
 # Callcue managed settings for the billing team
@@ -105,6 +105,7 @@ def test_a_malformed_file_is_reported_with_path_and_line_and_defaults_apply(tmp_
     assert settings.profile is None and settings.width == 340 and settings.locked == set()
 
 
+@USES_CALLS
 def test_the_command_line_warns_about_a_malformed_file_and_still_runs(tmp_path, monkeypatch, capsys):
     bad = write(tmp_path / "managed.toml", "[settings]\nwidth = = 3\n")
     monkeypatch.setenv(managed.ENV_PATH, str(bad))
@@ -207,6 +208,7 @@ def test_commands_that_run_the_engine_get_its_playbook_profile_and_model(tmp_pat
     assert managed.apply_to_args(review, m, {}) == [] and review.profile == "mine"  # a filter, not a playbook
 
 
+@USES_CALLS
 def test_a_locked_profile_reaches_analyze(tmp_path, monkeypatch, capsys):
     path = write(tmp_path / "m.toml", 'locked = ["profile"]\n[settings]\nprofile = "no-such-team"\n')
     monkeypatch.setenv(managed.ENV_PATH, str(path))

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,10 +23,12 @@ def main() -> int:
     from callcue.report.html import render_html
     from callcue.store import SessionStore
     from callcue.ui.review import ReviewWindow
+    from tests.conftest import RUN_DIR
     from tests.report.sessions import build
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
+        atexit.register(shutil.rmtree, RUN_DIR, True)  # the test calls build() makes there
         db = Path(tmp) / "sessions.db"
         ids = build(db)
         billing = next(sid for sid, name in ids.items() if name == "billing-dispute")

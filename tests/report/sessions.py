@@ -1,4 +1,4 @@
-"""Sample sessions for the report and review tests (and the docs' screenshots): the shared calls,
+"""Sample sessions for the report and review tests (and the docs' screenshots): the test calls,
 analysed once each, saved as sessions of three agents over four weeks."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from callcue.store import SessionMeta, SessionStore
-from tests.conftest import CALLS
+from tests.conftest import RUN_DIR, calls
 
 AGENTS = ("kim", "lee", "sam")
 WEEKS = 4
@@ -21,13 +21,13 @@ def analysed(name: str) -> tuple:
     from callcue.calls.offline import analyze_recording
 
     made: list = []
-    analyze_recording(str(CALLS / f"{name}.wav"), str(CALLS / f"{name}.vtt"), on_event=made.append)
+    analyze_recording(str(calls() / f"{name}.wav"), str(calls() / f"{name}.vtt"), on_event=made.append)
     return tuple(made)
 
 
 def plan() -> list[tuple[str, str, datetime]]:
     """(call, agent, start) for each sample session: each agent takes a different call each week."""
-    names = sorted(p.stem for p in CALLS.glob("*.wav"))
+    names = sorted(p.stem for p in calls().glob("*.wav"))
     out = []
     for week in range(WEEKS):
         for a, agent in enumerate(AGENTS):
@@ -44,7 +44,7 @@ def build(path: Path, sessions: list[tuple[str, str, datetime]] | None = None) -
     with SessionStore(path) as store:
         for name, agent, start in sessions or plan():
             meta = SessionMeta(kind="analyze", agent=agent, profile="acme" if agent != "sam" else "telco",
-                               started_at=start, source=str(CALLS / f"{name}.wav"))
+                               started_at=start, source=str(calls() / f"{name}.wav"))
             ids[record(analysed(name), store, meta)] = name
     return ids
 
@@ -56,10 +56,11 @@ def sample_db(dest: Path) -> dict[str, str]:
     """A copy of the sample database at `dest` (built once per test run); returns {id: call name}."""
     global _template
     import shutil
-    import tempfile
 
     if _template is None:
-        path = Path(tempfile.mkdtemp(prefix="callcue-sample-")) / "sessions.db"
+        path = RUN_DIR / "sample" / "sessions.db"  # removed with RUN_DIR when the run ends
+        shutil.rmtree(path.parent, ignore_errors=True)  # a dead run's, under a reused pid
+        path.parent.mkdir(parents=True)
         _template = (path, build(path))
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_template[0], dest)  # closed cleanly: the -wal was checkpointed into the file

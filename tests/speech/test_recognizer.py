@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,16 +16,16 @@ from callcue.speech.recognizer import (
     StreamingRecognizer,
     recognize_channels,
 )
+from tests.conftest import calls
 
 RATE = 16000
-CALLS = Path("/work/shared/calls")
 
 
 def customer_audio(seconds: float, call: str = "billing-dispute") -> np.ndarray:
-    """The right (customer) channel of a shared test call, as 16 kHz int16."""
+    """The right (customer) channel of a test call (tests/data/calls), as 16 kHz int16."""
     from callcue.audio.recording import read_recording
 
-    rec = read_recording(CALLS / f"{call}.wav")
+    rec = read_recording(calls() / f"{call}.wav")
     return rec.channels["customer"][: int(seconds * RATE)]
 
 
@@ -144,7 +143,7 @@ def test_an_8khz_model_gets_resampled_audio_on_the_same_clock(tmp_path, korean_m
 def test_recognize_channels_shares_one_model_and_orders_by_availability(korean_model):
     from callcue.audio.recording import read_recording
 
-    rec = read_recording(CALLS / "billing-dispute.wav")
+    rec = read_recording(calls() / "billing-dispute.wav")
     chans = {k: v[: 14 * RATE] for k, v in rec.channels.items()}
     found = recognize_channels(korean_model, chans, partials=False)
     assert {r.who for r in found} == {"agent", "customer"}
@@ -163,7 +162,7 @@ def test_recognize_channels_shares_one_model_and_orders_by_availability(korean_m
 def test_two_channel_workers_share_one_model(korean_model):
     from callcue.audio.recording import read_recording
 
-    rec = read_recording(CALLS / "billing-dispute.wav")
+    rec = read_recording(calls() / "billing-dispute.wav")
     got: dict[str, list] = {"agent": [], "customer": []}
     lock = threading.Lock()
 

@@ -5,9 +5,10 @@ import pytest
 
 from callcue.errors import CallcueError
 from callcue.speech.transcript import past_the_end, read_transcript, spread_words
-from tests.conftest import CALLS, truth
+from tests.conftest import CALLS, USES_CALLS, truth
 
 
+@USES_CALLS
 def test_vtt_voice_tags_match_truth():
     segs = read_transcript(CALLS / "billing-dispute.vtt")
     t = truth("billing-dispute")

@@ -18,9 +18,9 @@ from callcue.calls.offline import analyze_recording
 from callcue.engine import events as ev
 from callcue.speech.transcript import read_transcript
 from callcue.store import SessionStore, redact_event
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"), USES_CALLS]
 
 
 def _stamp(t: float) -> str:
@@ -30,7 +30,7 @@ def _stamp(t: float) -> str:
 
 
 def long_call(folder, names):
-    """The shared calls one after another: a six-minute call with its transcript."""
+    """The test calls one after another: a six-minute call with its transcript."""
     audio, cues, offset = [], ["WEBVTT", ""], 0.0
     for name in names:
         pcm, rate = sf.read(CALLS / f"{name}.wav", dtype="int16", always_2d=True)
@@ -90,8 +90,8 @@ def test_killed_analyze_save_is_recovered(tmp_path):
     wav, vtt, total = long_call(tmp_path, sorted(p.stem for p in CALLS.glob("*.wav")))
     assert total > 300
     proc = subprocess.Popen(
-        [sys.executable, "-m", "callcue", "analyze", str(wav), "--transcript", str(vtt), "--save", "--agent", "kim",
-         "-v"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "callcue", "analyze", str(wav), "--transcript", str(vtt), "--save", "--agent-name",
+         "kim", "-v"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     saves = []
     try:
@@ -117,7 +117,7 @@ def test_killed_analyze_save_is_recovered(tmp_path):
                              timeout=60)
     assert listing.returncode == 0, listing.stderr
     assert "recovered the unfinished session" in listing.stderr
-    (row,) = listing.stdout.splitlines()
+    header, row = listing.stdout.splitlines()
     sid = row.split()[0]
     assert "recovered" in row and "kim" in row and "long.wav" in row
 

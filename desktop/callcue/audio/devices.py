@@ -115,8 +115,9 @@ def _default_input(sd: Any) -> int | None:
     return index if index >= 0 else None
 
 
+LISTING_HINT = "; `callcue devices` lists what PortAudio finds"  # left out by `callcue devices` itself
 NO_SERVER_HINT = ("on Linux check that PulseAudio or PipeWire is running (`pactl info`) and that a microphone "
-                  "or monitor source exists; `callcue devices` lists what PortAudio finds")
+                  "or monitor source exists" + LISTING_HINT)
 
 
 def no_devices_error() -> CallcueError:

@@ -187,7 +187,8 @@ def open_recording(path: str | os.PathLike[str], order: tuple[str, str] = DEFAUL
     if not p.exists():
         raise CallcueError(f"{p}: no such file; check the path")
     if p.is_dir():
-        raise CallcueError(f"{p}: is a folder, not a recording; give a WAV, FLAC or OGG file")
+        raise CallcueError(f"{p}: is a folder, not a recording; give a WAV, FLAC or OGG file, or add --save to "
+                           "analyse every recording in the folder, each saved as a session")
     if p.stat().st_size == 0:
         raise CallcueError(f"{p}: the file is empty (0 bytes); it holds no audio")
     if p.suffix.lower() == ".wav":

@@ -228,9 +228,11 @@ class ChatServer:
         try:
             self.httpd = _HTTPServer((self.host, want), _Handler, self)
         except OSError as err:
+            # Said where each place that starts an endpoint can change its port: the overlay and the demo
+            # in their settings (they have no --port), `chat serve` with --port.
             raise CallcueError(f"cannot listen on {self.host}:{want} ({err.strerror or err}); is another "
-                               "Callcue running? Choose another port with --port (the overlay: Settings, Panel, "
-                               "Chat port)") from None
+                               "Callcue running? Choose another chat port in Settings, Panel, Chat port (or "
+                               "`callcue chat serve --port N`)") from None
 
     @property
     def port(self) -> int:

@@ -12,8 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="analyse a recorded call (WAV, FLAC, OGG)",
                        description="Run the call engine on a recording: speech, talk-over, silences, "
                                    "the customer's frustration and the cues, on the audio's own clock.")
-    p.add_argument("call", help="the recording: stereo (left agent, right customer) or mono; with --save, "
-                                "a folder of recordings (each with its NAME.vtt/.srt/.json transcript if any)")
+    p.add_argument("call", metavar="CALL|DIR",
+                   help="the recording: stereo (left agent, right customer) or mono; with --save, a folder of "
+                        "recordings (each with its NAME.vtt/.srt/.json transcript if any)")
     p.add_argument("--transcript", metavar="F", help="WebVTT, SRT or Vosk JSON transcript of the call")
     p.add_argument("--model", metavar="M", help="without --transcript: the Vosk model that transcribes the call "
                                                 "(default: CALLCUE_MODEL, then an English model that lookup finds)")
@@ -23,9 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                      "(default agent,customer)")
     p.add_argument("--save", action="store_true", help="save as a session for `callcue review` and "
                                                        "`callcue report`, written during the analysis")
-    p.add_argument("--agent", metavar="NAME", help="with --save: the agent on the call(s)")
+    p.add_argument("--agent-name", dest="agent", metavar="NAME", help="with --save: the agent on the call(s)")
+    # The old spelling still works, with a note: in `listen`, --agent is the agent's microphone.
+    p.add_argument("--agent", dest="agent", action=_DeprecatedAgent, help=argparse.SUPPRESS)
     p.add_argument("-v", "--verbose", action="store_true", help="with --save: print each save to stderr")
     p.set_defaults(run=run)
+
+
+class _DeprecatedAgent(argparse.Action):
+    """`analyze --agent NAME`: the agent's name as before, and a note on stderr to say --agent-name."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        print("callcue: warning: `analyze --agent NAME` is deprecated, use --agent-name NAME (in `listen`, "
+              "--agent is the agent's microphone)", file=sys.stderr)
+        setattr(namespace, self.dest, values)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,11 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     a = csub.add_parser("analyze", help="the event stream of a chat transcript",
                         description="Read a chat (JSON Lines, CSV or plain 'Agent: ...' / 'Customer: ...' lines "
-                                    "with optional [hh:mm:ss]) and print its events as JSON Lines "
-                                    "(docs/events.md).")
+                                    "with optional [hh:mm:ss]) and print its timeline and summary, or with "
+                                    "--json its events as JSON Lines (docs/events.md), as `callcue analyze` does "
+                                    "for a call.")
     a.add_argument("file", help="the chat: .jsonl, .csv or a plain text transcript")
-    a.add_argument("--json", action="store_true", help="JSON Lines (the default)")
-    a.add_argument("--timeline", action="store_true", help="a timeline a person can read instead of JSON")
+    a.add_argument("--json", action="store_true", help="print the event stream as JSON Lines (EVENTS.md)")
+    a.add_argument("--timeline", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     add_playbook_args(a)
     a.set_defaults(run=run_analyze)
 
@@ -44,7 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_playbook_args(s)
     s.set_defaults(run=run_serve)
 
-    t = csub.add_parser("token", help="print the endpoint's token (created on first use)")
+    t = csub.add_parser("token", help="print the endpoint's token (created on first use)",
+                        description="Print the token that chat tools send to the endpoint (Authorization: "
+                                    "Bearer TOKEN, docs/chat-api.md); it is made on first use and kept in "
+                                    "the user config folder, readable by this user only.")
     t.add_argument("--path", action="store_true", help="print where the token is kept instead")
     t.set_defaults(run=run_token)
 
@@ -59,12 +63,12 @@ def run_analyze(args: argparse.Namespace) -> int:
     from callcue.chat.engine import analyze_chat_file
 
     events = analyze_chat_file(args.file, args.playbook, args.profile)
-    if args.timeline:
+    if args.json:
+        sys.stdout.write("".join(e.to_json() + "\n" for e in events))
+    else:
         from callcue.report.timeline import render_timeline
 
         sys.stdout.write(render_timeline(events))
-    else:
-        sys.stdout.write("".join(e.to_json() + "\n" for e in events))
     return 0
 
 

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "plays (the softphone's output: the customer); microphones capture the "
                                    "agent. Pass an index or a name (a source's name or description, or a "
                                    "part of one) to `callcue listen --agent DEV --customer DEV`.")
-    p.add_argument("--json", action="store_true", help="one JSON object per device")
+    p.add_argument("--json", action="store_true", help="one JSON object per device (JSON Lines)")
     p.set_defaults(run=run)
 
 
@@ -34,22 +34,24 @@ NO_PLUGIN = ("the sound server has {n} source(s), but PortAudio has no `pulse` d
 
 
 def run(args: argparse.Namespace) -> int:
-    from callcue.audio.devices import input_devices, no_devices_error
+    from callcue.audio.devices import LISTING_HINT, input_devices, no_devices_error
+    from callcue.errors import CallcueError
 
-    devices = input_devices()
+    try:
+        devices = input_devices()
+        if not devices:  # exit 2 with --json too: a script learns it as a person does
+            raise no_devices_error()
+    except CallcueError as err:  # not "run `callcue devices`": this is it
+        raise CallcueError(str(err).replace(LISTING_HINT, "")) from None
     unreachable = _unreachable_sources(devices)
     if args.json:
         for d in devices:
             print(json.dumps({"index": None if d.source else d.index, "name": d.name, "description": d.description,
                               "channels": d.channels, "rate": d.rate, "hostapi": d.hostapi, "default": d.default,
                               "loopback": d.loopback, "source": d.source is not None}, ensure_ascii=False))
-        if not devices:
-            print(f"callcue: {no_devices_error()}", file=sys.stderr)
         if unreachable:
             print(f"callcue: {NO_PLUGIN.format(n=unreachable)}", file=sys.stderr)
         return 0
-    if not devices:
-        raise no_devices_error()
     ports = [d for d in devices if d.source is None]
     sources = [d for d in devices if d.source is not None]
     print(f"{'':2}{'#':>3}  {'name':40} {'kind':17} {'ch':>3} {'rate':>6}  host API")

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "(see `callcue review --list`)")
     p.add_argument("--format", "-f", choices=FORMATS, default="html", help="default: html")
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="where to write (default: callcue-ID.FORMAT here; '-' for standard output, not for pdf)")
+                   help="where to write (default: callcue-ID.FORMAT in the current folder; '-' for standard output, "
+                        "not for pdf)")
     p.add_argument("--db", metavar="FILE", help="the sessions database (default: the user data folder)")
     add_access_args(p)
     p.set_defaults(run=run)
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         target = export(store, args.session, args.format, args.output, access_policy(args))
     finally:
         store.close()
-    if target is not None:
-        print(f"callcue: wrote {target}", file=sys.stderr)
+    if target is not None:  # the full path: without -o the report lands in the current folder
+        where = "" if args.output else " (the current folder; -o FILE writes it elsewhere)"
+        print(f"callcue: wrote {target.resolve()}{where}", file=sys.stderr)
     return 0

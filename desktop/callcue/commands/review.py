@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+# `review --list`: one line per session under a header that names the columns.
+ROW = "{id:<12}  {started:<16}  {state:<9}  {agent:<12}  {profile:<10}  {length:>7}  {peak:<4}  {flags:<10}  {call}"
+
+
 def _filters(args: argparse.Namespace) -> dict:
     return {"agent": args.agent, "profile": args.profile, "since": args.since, "until": args.until,
             "min_peak": args.min_peak, "flags": tuple(args.flag), "search": args.search}
@@ -51,15 +55,18 @@ def run(args: argparse.Namespace) -> int:
             sessions = visible(store.list(**_filters(args)), policy)
         finally:
             store.close()
-        out = sys.stdout
-        for s in sessions:
-            peak = "-" if s.peak_frustration is None else f"{s.peak_frustration:.2f}"
-            dur = "-" if s.duration_s is None else f"{s.duration_s:6.0f}s"
-            out.write(f"{s.id}  {s.started().strftime('%Y-%m-%d %H:%M')}  {s.state:<9}  {(s.agent or '-'):<12}  "
-                      f"{(s.profile or '-'):<10}  {dur}  peak {peak:<4}  {','.join(s.flags) or '-':<10}  "
-                      f"{(s.source or s.kind).rsplit('/', 1)[-1]}\n")
         if not sessions:
             print(f"callcue: no sessions match in {store.path}", file=sys.stderr)
+            return 0
+        out = sys.stdout
+        out.write(ROW.format(id="session", started="started", state="state", agent="agent", profile="profile",
+                             length="length", peak="peak", flags="flags", call="call").rstrip() + "\n")
+        for s in sessions:
+            out.write(ROW.format(id=s.id, started=s.started().strftime("%Y-%m-%d %H:%M"), state=s.state,
+                                 agent=s.agent or "-", profile=s.profile or "-",
+                                 length="-" if s.duration_s is None else f"{s.duration_s:.0f}s",
+                                 peak="-" if s.peak_frustration is None else f"{s.peak_frustration:.2f}",
+                                 flags=",".join(s.flags) or "-", call=(s.source or s.kind).rsplit("/", 1)[-1]) + "\n")
         return 0
     import os
 

