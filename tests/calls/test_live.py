@@ -17,7 +17,7 @@ from callcue.audio.recording import read_recording
 from callcue.calls.live import LivePipeline
 from callcue.engine.events import Partial, Speech, Status, Summary, TextSegment, Utterance, Word, sort_stream
 from callcue.engine.pipeline import Engine
-from callcue.speech.live import choose_model
+from callcue.speech.models import choose_model
 from callcue.speech.recognizer import PartialText
 from tests.pulse import short_call  # noqa: F401 - a fixture
 from tests.speech.conftest import korean_model_dir, make_fake_model

@@ -149,7 +149,7 @@ def open_call(spec: CallSpec, *, on_events: Callable[[list[Event]], None] = lamb
         raise SetupError(str(err), "settings") from None
     capture, devices, words_segments = _source(spec, say)
     channels = tuple(sorted(capture.channels, key=CHANNEL_ORDER.index))
-    ref, model = _model(spec, say)
+    ref, model = _model(spec, say, warn)
     words = None
     if model is not None:
         words_from = f"transcribed live by {ref.name}" if spec.kind == "demo" else f"words by {ref.name}"
@@ -220,22 +220,25 @@ def _source(spec: CallSpec, say: Callable[[str], None]) -> tuple[Any, dict[str, 
     return DeviceCapture(routes), devices, None
 
 
-def _model(spec: CallSpec, say: Callable[[str], None]) -> tuple[Any, Any]:
+def _model(spec: CallSpec, say: Callable[[str], None], warn: Callable[[str], None]) -> tuple[Any, Any]:
     """The speech model that gives the call's words, loaded and checked: (ModelRef, vosk Model) or
-    (None, None). The demo's call is English: it takes an English model, or its transcript; a
-    broken model must not spoil it. A live call takes the lookup's choice, and a broken one is an
-    error the user must fix."""
+    (None, None), by the one rule of speech.models.model_choice. The demo's call is English: a model for
+    another language gives way to its transcript, and a broken model must not spoil it; for a live
+    call a broken one is an error the user must fix, and one for another language a warning first."""
     if not spec.use_model:
         return None, None
     from callcue.speech import models
 
     try:
-        if spec.kind == "demo":
-            ref = _english_model(spec, models)
+        if spec.kind == "demo" and spec.any_language and spec.model:  # the benchmark: this model, whatever
+            choice = models.ModelChoice(models.find_model(spec.model))
         else:
-            from callcue.speech.live import choose_model
-
-            ref = choose_model(spec.model)
+            choice = models.model_choice(spec.model)  # the one rule every command goes by
+        if spec.kind == "demo" and choice.warning:
+            return None, None  # the demo call is English and has its transcript: better than foreign words
+        if choice.warning:
+            warn(f"callcue: warning: {choice.warning}")  # before the call, not after
+        ref = choice.ref
         if ref is None:
             return None, None
         say(f"Loading the speech model {ref.name}\u2026")
@@ -246,15 +249,6 @@ def _model(spec: CallSpec, say: Callable[[str], None]) -> tuple[Any, Any]:
         if spec.kind == "demo":
             return None, None  # the transcript still works
         raise SetupError(str(err), "model") from None
-
-
-def _english_model(spec: CallSpec, models: Any) -> Any:
-    if spec.any_language and spec.model:  # the benchmark: decode with this model whatever its language
-        return models.find_model(spec.model)
-    ref = models.find_model(spec.model) if spec.model else None
-    if ref is not None and not (models.model_lang(ref.name) or "").startswith("en"):
-        ref = None  # the user's model is for another language; the demo call is English
-    return ref or models.find_model(lang="en")
 
 
 def preload() -> None:

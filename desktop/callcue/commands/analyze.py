@@ -47,9 +47,12 @@ def run(args: argparse.Namespace) -> int:
         return save_recordings(args)
     model = None
     if not args.transcript:
-        from callcue.speech.live import choose_model
+        from callcue.speech.models import model_choice
 
-        model = choose_model(args.model)
+        choice = model_choice(args.model)
+        if choice.warning:
+            print(f"callcue: warning: {choice.warning}", file=sys.stderr)
+        model = choice.ref
     from callcue.calls.offline import analyze_recording
 
     events = analyze_recording(args.call, args.transcript, args.playbook, args.profile, args.channels, model=model,

