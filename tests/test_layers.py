@@ -61,3 +61,11 @@ def test_no_module_outside_the_engine_touches_its_private_names():
 def test_the_check_finds_a_reach_into_the_engine():
     probe = "from callcue.engine.pipeline import _said\ndef f(engine):\n    return engine.conversation._open\n"
     assert touches(probe, "probe.py", engine_private_names()) == ["probe.py:1: import _said", "probe.py:3: ._open"]
+
+
+def test_one_sample_rate_constant():
+    defined = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+               for node in ast.walk(ast.parse(p.read_text()))
+               if isinstance(node, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == "RATE" for t in node.targets)]
+    assert defined == ["engine/clock.py"]

@@ -46,9 +46,9 @@ import numpy as np
 from callcue.audio.devices import InputDevice, input_devices, load_sounddevice, open_input
 from callcue.audio.drift import DriftCorrector
 from callcue.audio.pulse import PulseSource, new_tag, where_is
+from callcue.engine.clock import RATE
 from callcue.errors import CallcueError
 
-RATE = 16000
 BLOCK_S = 0.1  # what one callback delivers
 FILL_MARGIN_S = 0.25  # zeros for a lost device stay this far behind the wall clock, so real audio fits after
 

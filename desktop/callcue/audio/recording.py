@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from callcue.engine.clock import RATE
 from callcue.errors import CallcueError
 
-RATE = 16000
 DEFAULT_ORDER = ("agent", "customer")
 BLOCK = 100 * 1600  # 10 s at 16 kHz: what a RecordingReader hands out at a time, a multiple of the 0.1 s chunk
 

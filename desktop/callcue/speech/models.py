@@ -40,13 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from callcue import paths
+from callcue.engine.clock import RATE
 from callcue.errors import CallcueError
 
 from .catalog import CatalogEntry, find_entry, human_size, load_catalog
 from .download import Cancelled, Progress, check_checksum, disk_full_error, download, remove_quietly
 
 ENV_MODEL = "CALLCUE_MODEL"
-RATE = 16000
 MIN_MODEL_RATE = 8000
 SMALLEST = "vosk-model-small-en-us-0.15"
 HIDDEN = "."  # temporary folders (installing, removing) start with a dot and are never models
