@@ -564,10 +564,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, _clip(f"the body is not JSON that Callcue reads ({err})"))
         return _NO_BODY
 
+    def _checked_route(self) -> tuple[str, str | None] | None:
+        """The request's (chat id, what) once its token, host and path check out (None: answered already)."""
+        return self._route() if self._guard() else None
+
     def do_POST(self) -> None:
-        if not self._guard():
-            return
-        route = self._route()
+        route = self._checked_route()
         if route is None:
             return
         chat_id, what = route
@@ -618,9 +620,7 @@ class _Handler(BaseHTTPRequestHandler):
                           "active_cue": active.to_dict() if active else None})
 
     def do_GET(self) -> None:
-        if not self._guard():
-            return
-        route = self._route()
+        route = self._checked_route()
         if route is None:
             return
         chat_id, what = route
