@@ -33,7 +33,7 @@ import time
 import types
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -382,6 +382,18 @@ def _without_bytes(reason: str) -> str:
     return f"{cut.rstrip()} unreadable bytes"
 
 
+def _kaldi(make: Callable[[], Any], failed: Callable[[str], str]) -> Any:
+    """`make()` (a Vosk constructor) with Kaldi's stderr captured: what it made, or a CallcueError whose
+    message `failed(why)` builds from Kaldi's own ERROR line (`why`: " (reason)", or "")."""
+    with captured_stderr() as kaldi:
+        try:
+            return make()
+        except Exception:  # noqa: BLE001 - Kaldi's failures come as RuntimeError or worse; the message says
+            pass
+    reason = _kaldi_reason(kaldi)
+    raise CallcueError(failed(f" ({reason})" if reason else ""))
+
+
 def _kaldi_reason(lines: list[str]) -> str:
     for line in lines:
         if "ERROR" in line:
@@ -452,32 +464,18 @@ def load_model(ref: ModelRef | str | os.PathLike[str]) -> SpeechModel:
     from callcue.speech.heap import tame_malloc
 
     tame_malloc()
-    with captured_stderr() as kaldi:
-        try:
-            model = vosk.Model(str(path))
-        except Exception:
-            model = None
-    if model is None:
-        reason = _kaldi_reason(kaldi)
-        raise CallcueError(f"{path}: the speech model failed to load"
-                           f"{' (' + reason + ')' if reason else ''}; it is missing files or damaged; "
-                           f"reinstall it or {install_hint()}")
+    model = _kaldi(lambda: vosk.Model(str(path)),
+                   lambda why: f"{path}: the speech model failed to load{why}; it is missing files or damaged; "
+                               f"reinstall it or {install_hint()}")
     return SpeechModel(path=path, name=ref.name, sample_rate=rate, vosk=model)
 
 
 def new_kaldi_recognizer(model: SpeechModel):
     """One KaldiRecognizer with word times, or a CallcueError naming the model."""
     vosk = _quiet_vosk()
-    with captured_stderr() as kaldi:
-        try:
-            rec = vosk.KaldiRecognizer(model.vosk, float(model.sample_rate))
-        except Exception:
-            rec = None
-    if rec is None:
-        reason = _kaldi_reason(kaldi)
-        raise CallcueError(f"{model.path}: the speech model loads but cannot decode"
-                           f"{' (' + reason + ')' if reason else ''}: files such as ivector/ or "
-                           f"graph/HCLr.fst are missing or damaged; reinstall it or {install_hint()}")
+    rec = _kaldi(lambda: vosk.KaldiRecognizer(model.vosk, float(model.sample_rate)),
+                 lambda why: f"{model.path}: the speech model loads but cannot decode{why}: files such as "
+                             f"ivector/ or graph/HCLr.fst are missing or damaged; reinstall it or {install_hint()}")
     rec.SetWords(True)
     return rec
 
