@@ -34,6 +34,8 @@ def test_report_in_each_format(ids, tmp_path):
     r = run("report", billing, "--format", "pdf", "-o", tmp_path / "r.pdf")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    for written in (html, tmp_path / "r.pdf"):  # a report holds a call's words: its owner's only
+        assert written.stat().st_mode & 0o777 == 0o600, oct(written.stat().st_mode)
     r = run("report", billing, "-f", "json", "-o", "-")
     doc = json.loads(r.stdout)
     assert doc["session"]["id"] == billing and doc["events"][0]["type"] == "call"

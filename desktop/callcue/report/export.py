@@ -3,6 +3,7 @@ review window's Export buttons both call (so the window needs nothing from `comm
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,18 @@ def load_session(store: SessionStore, session: str, policy: AccessPolicy | None 
     return found
 
 
+def _owner_only(target: Path, what: str) -> None:
+    """Make `target` a file only its owner can read before anything is written into it: a report holds a
+    call's words, which the store keeps 0600 too."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+        os.chmod(target, 0o600)  # an existing file keeps its mode otherwise
+    except OSError as err:
+        raise CallcueError(f"Cannot write the {what} {target}: {err.strerror or err}. "
+                           "Choose another file with -o, or free some disk space.") from err
+
+
 def export(store: SessionStore, session: str, fmt: str, output: str | None,
            policy: AccessPolicy | None = None) -> Path | None:
     """Write one session's report; returns the file written (None for standard output)."""
@@ -46,6 +59,8 @@ def export(store: SessionStore, session: str, fmt: str, output: str | None,
     if output == "-" and fmt == "pdf":
         raise CallcueError("A PDF cannot go to standard output; give a file with -o report.pdf.")
     target = None if output == "-" else Path(output or f"callcue-{data.session.id}.{fmt}")
+    if target is not None:
+        _owner_only(target, "PDF report" if fmt == "pdf" else "report")
     if fmt == "pdf":
         from callcue.report.pdf import write_pdf
 
