@@ -12,7 +12,9 @@ from callcue.calls.feed import feed_blocks, feed_recording, transcript_heard
 from callcue.calls.offline import recognize_recording
 from callcue.engine.pipeline import Engine
 from callcue.speech.transcript import read_transcript
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
+
+pytestmark = USES_CALLS  # the calls this run makes (tests/data/calls)
 
 
 def events_of(stream) -> list[str]:  # noqa: ANN001

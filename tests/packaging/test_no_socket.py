@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 
 from tests.commands.test_listen import GUARD_S, MONITORS, Listen
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
 from tests.packaging.conftest import desktop_env, x_display
 from tests.pulse import pulse  # noqa: F401 - a fixture
 from tests.speech.conftest import korean_model_dir
+
+pytestmark = USES_CALLS  # the calls this run makes (tests/data/calls)
 
 INET = re.compile(r"\bsocket\((AF_INET6?)\b")
 

@@ -16,8 +16,10 @@ import pytest
 from callcue.engine import events as ev
 from callcue.engine.playbook import load_playbook
 from callcue.store import SessionStore
-from tests.conftest import CALLS
+from tests.conftest import CALLS, USES_CALLS
 from tests.report.sessions import analysed
+
+pytestmark = USES_CALLS  # the calls this run makes (tests/data/calls)
 
 ROOT = Path(__file__).resolve().parents[2]
 
