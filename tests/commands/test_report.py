@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -88,7 +89,13 @@ def test_review_without_a_display_says_so():
 def test_review_screenshot(ids, tmp_path):
     from PySide6.QtGui import QImage
 
-    r = run("review", "--screenshot", tmp_path / "w.png")
+    # on a 1920x1080 screen (the window fits the screen it opens on: a smaller one gets a smaller window)
+    screen = tmp_path / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "hd", "x": 0, "y": 0, "width": 1920, "height": 1080,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    r = subprocess.run([sys.executable, "-m", "callcue", "review", "--screenshot", str(tmp_path / "w.png")],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screen}"})
     assert r.returncode == 0, r.stderr
     image = QImage(str(tmp_path / "w.png"))
     assert image.width() >= 1000 and image.height() >= 600

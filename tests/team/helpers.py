@@ -43,7 +43,8 @@ def call_events(n: int, start: float = 0.0, who_said: str = "I have waited a lon
     out: list[ev.Event] = []
     for i in range(n):
         t = start + 2.0 * i
-        out.append(ev.Utterance("customer" if i % 2 else "agent", t, t + 1.5, f"{who_said} {i}"))
+        # the number mid-line: one that ends a line is held as [digits] until settled, and synced then
+        out.append(ev.Utterance("customer" if i % 2 else "agent", t, t + 1.5, f"{who_said}, line {i} of the call"))
         if i % 3 == 0:
             out.append(ev.Frustration(t + 1.5, min(1.0, 0.1 * (i % 10)), "rising"))
         if i % 5 == 4:

@@ -236,14 +236,14 @@ def _model(spec: CallSpec, say: Callable[[str], None], warn: Callable[[str], Non
             choice = models.model_choice(spec.model)  # the one rule every command goes by
         if spec.kind == "demo" and choice.warning:
             return None, None  # the demo call is English and has its transcript: better than foreign words
-        if choice.warning:
-            warn(f"callcue: warning: {choice.warning}")  # before the call, not after
         ref = choice.ref
         if ref is None:
             return None, None
         say(f"Loading the speech model {ref.name}\u2026")
         model = models.load_model(ref)
         models.new_kaldi_recognizer(model)  # a damaged model can load and fail only here: say so before listening
+        if choice.warning:  # before the call, not after; and only for a model that works (else one error line)
+            warn(f"callcue: warning: {choice.warning}")
         return ref, model
     except CallcueError as err:
         if spec.kind == "demo":

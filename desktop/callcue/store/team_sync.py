@@ -31,6 +31,7 @@ from typing import Any
 
 from callcue.errors import CallcueError
 from callcue.store import team
+from callcue.store.redaction import HELD
 
 LOG = logging.getLogger("callcue.team")
 BATCH = 500  # events per transaction: a long call's backlog goes in steps that each count
@@ -232,9 +233,16 @@ def _send_session(local: sqlite3.Connection, server: Any, sid: str, from_seq: in
             return commits, sent  # deleted meanwhile
         events = local.execute("SELECT seq, type, t, json FROM events WHERE session_id = ? AND seq > ?"
                                " ORDER BY seq LIMIT ?", (sid, from_seq, batch)).fetchall()
-        seq = events[-1][0] if events else from_seq
         more = len(events) == batch
         kind, agent, profile, started_at, duration_s, model, state, summary, peak, flags = row
+        if state == "open":
+            # A number still held as [digits] is rewritten once the speaker's next words settle it (as [card],
+            # or back in clear): what the server gets must be the settled row, so a call in progress is sent
+            # up to the first held one, and the rest when it is settled (at the latest when the call ends).
+            held = next((i for i, e in enumerate(events) if HELD in e[3]), None)
+            if held is not None:
+                events, more = events[:held], False
+        seq = events[-1][0] if events else from_seq
         level, trend, cue, last_t = _live_fields(events)
         with server.cursor() as cur:
             cur.execute(_UPSERT, dict(
