@@ -227,7 +227,7 @@ def test_a_read_only_folder_is_read(tmp_path):
 
 
 def _call(name: str) -> Path:
-    from tests.conftest import CALLS
+    from tests.conftest import calls
 
-    return CALLS / name
+    return calls() / name  # made on first use in this run
 
