@@ -11,11 +11,16 @@ from callcue.speech.heap import MemoryBudget, resident_mb
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read from /proc on Linux")
 def test_resident_memory_is_read_and_grows_with_what_is_touched():
+    import mmap
+
     before = resident_mb()
-    block = bytearray(64 * 2**20)  # zero pages are not resident until written
+    # fresh anonymous pages, not resident until written (a bytearray may reuse heap a long test run
+    # had already touched, and then nothing new becomes resident)
+    block = mmap.mmap(-1, 64 * 2**20)
     for i in range(0, len(block), 4096):
         block[i] = 1
     assert before is not None and resident_mb() >= before + 50
+    block.close()
 
 
 def test_thresholds_are_margins_below_the_limit():
