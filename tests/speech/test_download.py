@@ -263,8 +263,11 @@ def test_ctrl_c_on_the_command_line(tmp_path, http_server, fake_model_zip):
     http_server.pause_after = 300_000
     c = write_catalog(tmp_path / "c.json", [catalog_entry(NAME, http_server.base + "/m.zip", fake_model_zip)])
     env = dict(os.environ, CALLCUE_MODEL_CATALOG=str(c))
+    # A shell's background job inherits SIGINT ignored, and Python then leaves it ignored: a terminal's
+    # Ctrl-C always reaches the command, so the test starts it as a terminal would.
     proc = subprocess.Popen([sys.executable, "-m", "callcue", "models", "install", NAME], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert http_server.paused.wait(60), "the client never started the download"
         proc.send_signal(signal.SIGINT)
